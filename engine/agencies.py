@@ -1,0 +1,77 @@
+"""Agencies (*cơ quan, đơn vị*) as the engine sees them: codes, names, levels, settings.
+
+Levels are bộ / tỉnh / xã: the district level no longer exists since 01/7/2025 (domain §0.2).
+The demo tree and real deployments are loaded from ``workflows/agencies.yaml``-style data.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+from sqlmodel import Field, Session, SQLModel, select
+
+from engine.deadline import ClockPolicy, DueTime, LateReceiptPolicy, NonWorkingDayReceipt
+
+
+class Agency(SQLModel, table=True):
+    __tablename__ = "agency"
+
+    code: str = Field(primary_key=True, max_length=64)  # V1V2V3.Z1Z2.Y1Y2.MX1X2
+    name: str = Field(max_length=255)
+    short_name: str = Field(max_length=128)
+    parent_code: str | None = Field(default=None, max_length=64)
+    level: str = Field(max_length=8)  # bo | tinh | xa
+    place_name: str = Field(max_length=128)  # địa danh on printed dates
+    is_one_stop: bool = False
+    one_stop_code: str | None = Field(default=None, max_length=64)  # the unit that serves it
+    # Settings for rules the law leaves open (docs/deadlines.md).
+    late_receipt_policy: str = Field(default=LateReceiptPolicy.SAME_DAY_ONLY.value, max_length=32)
+    late_receipt_cutoff: str = Field(default="15:00", max_length=5)
+    non_working_day_receipt: str = Field(
+        default=NonWorkingDayReceipt.COUNT_FROM_RECEIPT.value, max_length=32)
+    due_time: str = Field(default=DueTime.CLOSE_OF_OFFICE.value, max_length=32)
+    code_scheme: str = Field(default="auto", max_length=16)  # auto | 2018 | centralised
+
+    def clock_policy(self) -> ClockPolicy:
+        return ClockPolicy(
+            late_receipt_cutoff=time.fromisoformat(self.late_receipt_cutoff),
+            late_receipt_policy=LateReceiptPolicy(self.late_receipt_policy),
+            non_working_day_receipt=NonWorkingDayReceipt(self.non_working_day_receipt),
+            due_time=DueTime(self.due_time),
+        )
+
+
+class AgencyProcedure(SQLModel, table=True):
+    """Which one-stop unit receives which procedure, and which agency is competent for it."""
+
+    __tablename__ = "agency_procedure"
+
+    agency_code: str = Field(primary_key=True, max_length=64)
+    procedure_code: str = Field(primary_key=True, max_length=32)
+    relation: str = Field(primary_key=True, max_length=16)  # receives | competent
+
+
+def get_agency(session: Session, code: str) -> Agency | None:
+    return session.get(Agency, code)
+
+
+def competent_agencies(session: Session, *, procedure_code: str) -> list[str]:
+    rows = session.exec(select(AgencyProcedure.agency_code).where(
+        AgencyProcedure.procedure_code == procedure_code,
+        AgencyProcedure.relation == "competent"))
+    return sorted(rows)
+
+
+def receives(session: Session, *, agency_code: str, procedure_code: str) -> bool:
+    return session.get(AgencyProcedure, (agency_code, procedure_code, "receives")) is not None
+
+
+def default_competent(session: Session, *, receiving_code: str, procedure_code: str) -> str | None:
+    """The competent agency a one-stop unit sends a procedure to when the clerk names none:
+    the one it serves (a commune centre → its People's Committee), else the only candidate."""
+    candidates = competent_agencies(session, procedure_code=procedure_code)
+    served = [c for c in candidates
+              if (agency := session.get(Agency, c)) and agency.one_stop_code == receiving_code]
+    if served:
+        return served[0]
+    return candidates[0] if len(candidates) == 1 else None

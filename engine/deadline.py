@@ -1,0 +1,266 @@
+"""Due dates (*ngày hẹn trả kết quả*) from a receipt instant and a procedure's time limit.
+
+Pure functions over a :class:`~engine.calendar.WorkingCalendar`; no database. The rules are
+domain §3: T1 (units), T2 (the receipt day is not counted), T3 (calendar-day roll-forward),
+T5 (the 15:00 cut-off), T6 (office hours).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from engine.calendar import DayNote, WorkingCalendar
+from engine.calendar.working import WEEKDAY_NAMES_VI
+from engine.timezone import local_instant, to_local
+
+
+class TimeUnit(StrEnum):
+    """Unit of a procedure's time limit (*thời hạn giải quyết*, T1). Never assume days."""
+
+    WORKING_DAYS = "working_days"
+    WORKING_HOURS = "working_hours"
+    CALENDAR_DAYS = "calendar_days"
+    SAME_DAY = "same_day"
+
+    @property
+    def label_vi(self) -> str:
+        return {
+            TimeUnit.WORKING_DAYS: "ngày làm việc",
+            TimeUnit.WORKING_HOURS: "giờ làm việc",
+            TimeUnit.CALENDAR_DAYS: "ngày",
+            TimeUnit.SAME_DAY: "trong ngày",
+        }[self]
+
+
+class LateReceiptPolicy(StrEnum):
+    """What a receipt after the cut-off (default 15:00) does to the count (T5) [I].
+
+    - ``same_day_only`` (default): only same-day procedures move to the next working day;
+      hour limits simply stop at closing time and carry on the next morning.
+    - ``shift_receipt_date``: every procedure counts as received on the next working day.
+    - ``none``: the cut-off is ignored.
+    """
+
+    SAME_DAY_ONLY = "same_day_only"
+    SHIFT_RECEIPT_DATE = "shift_receipt_date"
+    NONE = "none"
+
+
+class NonWorkingDayReceipt(StrEnum):
+    """A counter open on a Saturday (T4, case 10) [I].
+
+    ``count_from_receipt`` (default): the receipt day is not counted anyway, so the count starts
+    on the next working day. ``next_working_day``: treat the dossier as received on the next
+    working day (some provinces do), which moves the due date one working day later.
+    """
+
+    COUNT_FROM_RECEIPT = "count_from_receipt"
+    NEXT_WORKING_DAY = "next_working_day"
+
+
+class DueTime(StrEnum):
+    """Time of day shown with a day-based due date (T3) [I]. Display only: classification at
+    day granularity ignores it."""
+
+    CLOSE_OF_OFFICE = "close_of_office"
+    END_OF_DAY = "end_of_day"
+    RECEIPT_TIME = "receipt_time"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeLimit:
+    """A procedure's legal time limit: an amount and its unit (e.g. 10 working days)."""
+
+    amount: float
+    unit: TimeUnit
+
+    def __post_init__(self) -> None:
+        if self.amount < 0:
+            raise ValueError("time limit must not be negative")
+        if self.unit is not TimeUnit.WORKING_HOURS and self.amount != int(self.amount):
+            raise ValueError(f"{self.unit.label_vi}: the amount must be a whole number")
+
+    @property
+    def label_vi(self) -> str:
+        if self.unit is TimeUnit.SAME_DAY:
+            return "Trong ngày"
+        amount = int(self.amount) if self.amount == int(self.amount) else self.amount
+        return f"{amount:02d} {self.unit.label_vi}" if isinstance(amount, int) else (
+            f"{str(amount).replace('.', ',')} {self.unit.label_vi}")
+
+
+@dataclass(frozen=True, slots=True)
+class ClockPolicy:
+    """Per-agency settings for rules the law leaves open (domain §3, marked [I]).
+
+    Every field's default is the reading documented in ``docs/deadlines.md``.
+    """
+
+    late_receipt_cutoff: time = time(15, 0)
+    late_receipt_policy: LateReceiptPolicy = LateReceiptPolicy.SAME_DAY_ONLY
+    non_working_day_receipt: NonWorkingDayReceipt = NonWorkingDayReceipt.COUNT_FROM_RECEIPT
+    due_time: DueTime = DueTime.CLOSE_OF_OFFICE
+
+    def with_(self, **changes: object) -> ClockPolicy:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A computed due date with everything needed to explain it to a clerk or a citizen."""
+
+    received_at: datetime
+    limit: TimeLimit
+    counted_from: date  # the day after which counting starts (the receipt day, or shifted)
+    due_date: date
+    due_at: datetime
+    shift_reason: str | None = None
+    notes: tuple[DayNote, ...] = field(default_factory=tuple)
+
+    def explanation(self) -> dict[str, object]:
+        """The machine- and human-readable *why* of the date (CLI, API, receipt screen)."""
+        return {
+            "text": explanation_text(self),
+            "received_at": self.received_at.isoformat(),
+            "limit": {"amount": self.limit.amount, "unit": self.limit.unit.value,
+                      "label": self.limit.label_vi},
+            "counted_from": self.counted_from.isoformat(),
+            "shift_reason": self.shift_reason,
+            "skipped": [n.as_dict() for n in self.notes if not n.counted],
+            "makeup_days_counted": [n.as_dict() for n in self.notes if n.counted],
+        }
+
+
+def compute_due(
+    received_at: datetime,
+    limit: TimeLimit,
+    calendar: WorkingCalendar,
+    policy: ClockPolicy | None = None,
+) -> Due:
+    """The due date of a time limit started by the formal receipt at ``received_at`` (T2).
+
+    ``received_at`` must be timezone-aware; it is read on Asia/Ho_Chi_Minh local time.
+    """
+    policy = policy or ClockPolicy()
+    local = to_local(received_at)
+    receipt_day = local.date()
+    after_cutoff = local.time() > policy.late_receipt_cutoff
+    counted_from, shift_reason = receipt_day, None
+
+    if (policy.non_working_day_receipt is NonWorkingDayReceipt.NEXT_WORKING_DAY
+            and not calendar.is_working_day(receipt_day)):
+        counted_from = calendar.next_working_day(receipt_day)
+        shift_reason = "Nhận vào ngày nghỉ: coi như nhận vào ngày làm việc tiếp theo"
+    elif (after_cutoff and policy.late_receipt_policy is LateReceiptPolicy.SHIFT_RECEIPT_DATE
+            and calendar.is_working_day(receipt_day)):
+        counted_from = calendar.next_working_day(receipt_day)
+        shift_reason = (f"Nhận sau {policy.late_receipt_cutoff:%H:%M}: "
+                        "coi như nhận vào ngày làm việc tiếp theo")
+
+    unit = limit.unit
+    if unit is TimeUnit.WORKING_DAYS:
+        due_date = calendar.add_working_days(counted_from, int(limit.amount))
+    elif unit is TimeUnit.CALENDAR_DAYS:
+        due_date = calendar.add_calendar_days(counted_from, int(limit.amount))
+    elif unit is TimeUnit.SAME_DAY:
+        if after_cutoff and policy.late_receipt_policy is not LateReceiptPolicy.NONE:
+            due_date = calendar.next_working_day(receipt_day)
+            shift_reason = (f"Nhận sau {policy.late_receipt_cutoff:%H:%M}: "
+                            "trả kết quả trong ngày làm việc tiếp theo")
+        else:
+            due_date = calendar.next_working_day(counted_from, inclusive=True)
+    else:  # working hours
+        start = received_at
+        if counted_from != receipt_day:
+            start = local_instant(counted_from, calendar.office_hours.opens)
+        due_at = calendar.add_working_hours(start, timedelta(hours=limit.amount))
+        return Due(received_at, limit, counted_from, due_at.date(), due_at, shift_reason,
+                   tuple(calendar.explain(receipt_day, due_at.date())))
+
+    due_at = _due_instant(due_date, local, calendar, policy)
+    return Due(received_at, limit, counted_from, due_date, due_at, shift_reason,
+               tuple(calendar.explain(receipt_day, due_date)))
+
+
+def _due_instant(due_date: date, received_local: datetime, calendar: WorkingCalendar,
+                 policy: ClockPolicy) -> datetime:
+    if policy.due_time is DueTime.END_OF_DAY:
+        return local_instant(due_date, time(23, 59, 59))
+    if policy.due_time is DueTime.RECEIPT_TIME:
+        return local_instant(due_date, received_local.time().replace(microsecond=0))
+    return local_instant(due_date, calendar.office_hours.closes)
+
+
+def extend_due(due: Due, calendar: WorkingCalendar, start: datetime, end: datetime) -> Due:
+    """The due date pushed back by a pause from ``start`` to ``end`` (T8, and T7 in pause mode).
+
+    Day-based limits lose the working days in (start day, end day] — the day the pause starts
+    is already used, the day it ends is not counted, as with receipt (T2) [I]. Hour limits lose
+    the office time in between; calendar-day limits the calendar days, then roll forward.
+    """
+    unit = due.limit.unit
+    if unit is TimeUnit.WORKING_HOURS:
+        lost = calendar.working_time_between(start, end)
+        due_at = calendar.add_working_hours(due.due_at, lost)
+        return replace(due, due_date=due_at.date(), due_at=due_at,
+                       notes=tuple(calendar.explain(to_local(due.received_at).date(),
+                                                    due_at.date())))
+    start_day, end_day = to_local(start).date(), to_local(end).date()
+    if unit is TimeUnit.CALENDAR_DAYS:
+        due_date = calendar.add_calendar_days(due.due_date, max(0, (end_day - start_day).days))
+    else:
+        lost_days = max(0, calendar.working_days_between(start_day, end_day))
+        due_date = calendar.add_working_days(due.due_date, lost_days)
+    due_at = local_instant(due_date, to_local(due.due_at).time())
+    return replace(due, due_date=due_date, due_at=due_at,
+                   notes=tuple(calendar.explain(to_local(due.received_at).date(), due_date)))
+
+
+# ----- explanation text ---------------------------------------------------------------------
+
+def format_date_vi(day: date) -> str:
+    return f"{WEEKDAY_NAMES_VI[day.weekday()]}, {day:%d/%m/%Y}"
+
+
+def _group_notes(notes: list[DayNote]) -> list[tuple[date, date, str]]:
+    """Merge consecutive days with the same reason ("27/01–31/01: Tết Nguyên đán")."""
+    groups: list[tuple[date, date, str]] = []
+    for note in notes:
+        reason = "Nghỉ hằng tuần" if note.kind == "weekend" else note.reason
+        if groups and groups[-1][2] == reason and (note.day - groups[-1][1]).days == 1:
+            groups[-1] = (groups[-1][0], note.day, reason)
+        else:
+            groups.append((note.day, note.day, reason))
+    return groups
+
+
+def explanation_text(due: Due) -> str:
+    """One Vietnamese paragraph: the limit, where counting starts, what was skipped, the date."""
+    received = to_local(due.received_at)
+    parts = [f"Tiếp nhận lúc {received:%H:%M} ngày {received:%d/%m/%Y}; "
+             f"thời hạn giải quyết: {due.limit.label_vi}."]
+    if due.shift_reason:
+        parts.append(due.shift_reason + ".")
+    if due.limit.unit in (TimeUnit.WORKING_DAYS, TimeUnit.CALENDAR_DAYS):
+        parts.append(f"Không tính ngày tiếp nhận; bắt đầu tính từ ngày sau "
+                     f"{due.counted_from:%d/%m/%Y}.")
+    skipped = [n for n in due.notes if not n.counted]
+    if skipped:
+        spans = "; ".join(
+            (f"{a:%d/%m}" if a == b else f"{a:%d/%m}–{b:%d/%m}") + f" ({reason})"
+            for a, b, reason in _group_notes(skipped)
+        )
+        label = "Bỏ qua ngày nghỉ" if due.limit.unit is not TimeUnit.CALENDAR_DAYS else (
+            "Ngày nghỉ trong kỳ (hạn cuối rơi vào ngày nghỉ thì lùi sang ngày làm việc kế tiếp)")
+        parts.append(f"{label}: {spans}.")
+    makeup = [n for n in due.notes if n.counted]
+    if makeup:
+        parts.append("Có tính ngày làm bù: " + ", ".join(f"{n.day:%d/%m/%Y}" for n in makeup) + ".")
+    when = to_local(due.due_at)
+    parts.append(f"Hẹn trả kết quả: {when:%H:%M} {format_date_vi(due.due_date)}.")
+    estimated = [n for n in due.notes if n.estimated]
+    if estimated:
+        parts.append("Lưu ý: lịch nghỉ năm này là dự kiến, chưa có thông báo chính thức.")
+    return " ".join(parts)

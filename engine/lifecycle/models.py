@@ -1,0 +1,175 @@
+"""Dossier tables: the dossier, its append-only events, hand-offs, documents and counters.
+
+Migration 0002 is authoritative; these models mirror it (a test compares them). Timestamps
+are timezone-aware (stored UTC; convert with ``engine.timezone.to_local`` before date work).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Dossier(SQLModel, table=True):
+    """One application (*hồ sơ*) for one procedure version.
+
+    Receiving point, competent agency and returning point are separate because a centre may
+    receive a dossier for another commune's agency (*phi địa giới*, ND 118 Art 14).
+    """
+
+    __tablename__ = "dossier"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    secret: str = Field(max_length=64)  # for the citizen's status lookup (QR on the receipt)
+    procedure_code: str = Field(max_length=32, index=True)
+    procedure_version: date
+    procedure_name: str = Field(max_length=500)
+    channel: str = Field(max_length=16)
+    state: str = Field(max_length=32, index=True)
+    status_code: int
+    receiving_agency: str = Field(max_length=64, index=True)
+    competent_agency: str = Field(max_length=64, index=True)
+    returning_agency: str = Field(max_length=64)
+    boundary_free: bool = False
+    current_step: str | None = Field(default=None, max_length=64)
+    assignee: str | None = Field(default=None, max_length=64, index=True)
+    applicant_name: str = Field(max_length=255)
+    applicant_id_number: str | None = Field(default=None, max_length=32)
+    applicant_address: str | None = Field(default=None, max_length=500)
+    applicant_phone: str | None = Field(default=None, max_length=32)
+    applicant_email: str | None = Field(default=None, max_length=255)
+    search_text: str = Field(default="", max_length=700)  # folded code + applicant, for search
+    components: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    sets_count: int = 1  # Số lượng hồ sơ (bộ)
+    return_method: str = Field(default="counter", max_length=16)
+    submitted_at: datetime | None = None
+    received_at: datetime | None = None
+    clock_started_at: datetime | None = None
+    transfer_due_at: datetime | None = None
+    transferred_at: datetime | None = None
+    limit_amount: float
+    limit_unit: str = Field(max_length=16)
+    supplement_effect: str = Field(max_length=16)
+    original_due_date: date | None = None
+    due_date: date | None = Field(default=None, index=True)
+    due_at: datetime | None = None
+    appointment_date: date | None = None
+    ended_at: datetime | None = None
+    end_kind: str | None = Field(default=None, max_length=32)
+    returned_at: datetime | None = None
+    collected_by: str | None = Field(default=None, max_length=255)
+    supplement_count: int = 0
+    apology_count: int = 0
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    calendar_version: str | None = Field(default=None, max_length=32)
+    register_year: int | None = None
+    register_number: int | None = None
+    imported: bool = False
+    version: int = 1  # compare-and-set: every action bumps it
+    chain_head: str = Field(default="", max_length=64)  # hash of the last event: truncation shows
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DossierEvent(SQLModel, table=True):
+    """Append-only audit trail; each event's hash chains to the previous one of the dossier."""
+
+    __tablename__ = "dossier_event"
+    __table_args__ = (UniqueConstraint("dossier_id", "seq", name="uq_dossier_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    seq: int
+    action: str = Field(max_length=32)
+    at: datetime
+    recorded_at: datetime = Field(default_factory=utcnow)
+    actor_id: str = Field(max_length=64)
+    actor_role: str = Field(max_length=16)
+    actor_agency: str = Field(max_length=64)
+    state_before: str = Field(max_length=32)
+    state_after: str = Field(max_length=32)
+    step_before: str | None = Field(default=None, max_length=64)
+    step_after: str | None = Field(default=None, max_length=64)
+    reason: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    request_id: str | None = Field(default=None, max_length=64)
+    idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
+    imported: bool = False
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class DossierStep(SQLModel, table=True):
+    """One hand-off row of the control sheet (*Phiếu kiểm soát quá trình giải quyết*)."""
+
+    __tablename__ = "dossier_step"
+    __table_args__ = (UniqueConstraint("dossier_id", "seq", name="uq_dossier_step_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id", index=True)
+    seq: int
+    step_id: str = Field(max_length=64)
+    step_name: str = Field(max_length=255)
+    unit: str = Field(max_length=255)  # agency code, or a linked agency's name
+    role: str = Field(max_length=16)
+    handed_by: str | None = Field(default=None, max_length=64)
+    assignee: str | None = Field(default=None, max_length=64)
+    started_at: datetime
+    due_at: datetime | None = None
+    finished_at: datetime | None = None
+    finished_by: str | None = Field(default=None, max_length=64)
+    outcome: str | None = Field(default=None, max_length=32)  # action that closed the step
+    classification: str | None = Field(default=None, max_length=16)  # early / on_time / late
+
+
+class IssuedDocument(SQLModel, table=True):
+    """A form issued to someone (Mẫu 01–07): what, which form set, number, when and by whom."""
+
+    __tablename__ = "issued_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id", index=True)
+    guidance_id: int | None = Field(default=None, foreign_key="guidance.id")
+    form: str = Field(max_length=32)
+    form_set: str = Field(max_length=8)  # "2018" (TT 01/2018) or "2025" (TT 03/2025)
+    number: str | None = Field(default=None, max_length=64)
+    issued_at: datetime
+    issued_by: str = Field(max_length=64)
+    event_id: int | None = Field(default=None, foreign_key="dossier_event.id")
+    copy_of: int | None = Field(default=None, foreign_key="issued_document.id")
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Guidance(SQLModel, table=True):
+    """Counter guidance with Form 02 that opens no dossier (domain §2.2 #3), for statistics."""
+
+    __tablename__ = "guidance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_code: str = Field(max_length=64, index=True)
+    procedure_code: str = Field(max_length=32)
+    at: datetime
+    actor_id: str = Field(max_length=64)
+    applicant_name: str = Field(max_length=255)
+    applicant_phone: str | None = Field(default=None, max_length=32)
+    missing: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    reason: str
+    request_id: str | None = Field(default=None, max_length=64)
+    idempotency_key: str | None = Field(default=None, max_length=128, unique=True)
+
+
+class Counter(SQLModel, table=True):
+    """Gap-free sequences (dossier codes per agency-day, register numbers per agency-year)."""
+
+    __tablename__ = "counter"
+
+    scope: str = Field(primary_key=True, max_length=128)
+    value: int = 0

@@ -1,0 +1,666 @@
+"""The report figures of a period, for any grouping: computed in SQL, judged like the clock.
+
+What is counted (definitions and marks in ``docs/reports.md``; rules domain §3 T12, §4.10, §6.2):
+
+- *received*: formal receipt (``received_at``) in the period, split online / direct (counter,
+  kiosk) / postal; *carried over*: received before the period and not ended before it;
+- *ended*: end of processing (``ended_at``: the first of result ready, returned, refused,
+  stopped, withdrawn) in the period, split early / on time / late against the legal due date;
+- *pending*: not ended at the end of the period, within time or late;
+- *withdrawn*, *refused* (after appraisal): of which, among the ended;
+- the on-time rate of QĐ 766 rule 2.1 and the stricter closed on-time rate;
+- apology coverage of the late dossiers (ended late or pending late).
+
+How (design for scale): each dossier's verdict at the period end is an SQL ``CASE`` over its
+stored columns (``received_at``, ``ended_at``, ``due_date``, ``supplement_count`` …), grouped
+and counted in the database: nothing is loaded per dossier. The stored columns are the clock's
+own verdict (``engine.lifecycle.service`` replays the clock after every action), so they equal
+:func:`engine.clock.classify` whenever nothing that moves the due date happened around the period
+end. The dossiers where that is not guaranteed — still running at the period end with a
+supplement request or a pause in their history, or ended while waiting for a supplement — are
+flagged by the same query and judged by replaying their stored clock events (truncated at the
+period end) through :func:`engine.clock.classify` and :func:`engine.clock.indicator_classify`,
+the one implementation of the on-time rules. A test checks that both paths agree on every
+dossier.
+
+Every figure is drillable: :func:`drill` lists the dossier codes behind any number, from the
+same per-dossier verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from enum import StrEnum
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import and_, case, exists, literal, literal_column, not_, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from engine.agencies import Agency
+from engine.calendar.store import load_calendar
+from engine.clock import (
+    Classification,
+    ClockError,
+    ClockEvent,
+    EventKind,
+    SupplementEffect,
+    classify,
+    indicator_classify,
+    replay,
+)
+from engine.deadline import TimeLimit, TimeUnit
+from engine.procedures import ProcedureVersionRow
+from engine.reports.period import Period
+from engine.reports.sql import EV, ST, D, date_param, json_text_contains, local_date
+
+Progress = Callable[[str, int, int | None], None]
+
+
+class By(StrEnum):
+    """Groupings of the report (``--by``)."""
+
+    NONE = "none"
+    AGENCY = "agency"  # competent agency (cơ quan giải quyết)
+    RECEIVING = "receiving"  # receiving one-stop unit (nơi tiếp nhận)
+    LEVEL = "level"  # bộ / tỉnh / xã of the competent agency
+    FIELD = "field"  # lĩnh vực of the procedure version
+    PROCEDURE = "procedure"
+    CHANNEL = "channel"
+    OFFICER = "officer"  # the dossier's (last) assigned processing officer
+    STEP = "step"  # hand-off rows of the control sheet, per step
+
+
+# Per-dossier verdict codes (small integers: cheap to group on).
+REPLAY, EARLY, ON_TIME, LATE, PENDING_WITHIN, PENDING_LATE = 0, 1, 2, 3, 4, 5
+CLS_CODE = {Classification.EARLY: EARLY, Classification.ON_TIME: ON_TIME,
+            Classification.LATE: LATE, Classification.PENDING_WITHIN: PENDING_WITHIN,
+            Classification.PENDING_LATE: PENDING_LATE}
+ENDED_CODES = (EARLY, ON_TIME, LATE)
+#: How a dossier enters the period: received online / direct / postal, or carried over.
+ONLINE, DIRECT, POSTAL, CARRIED = "o", "d", "p", "c"
+#: Apology of a late dossier: sent in time, sent late, missing.
+APOLOGY_IN_TIME, APOLOGY_LATE, APOLOGY_MISSING = "i", "l", "m"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Settings of the figures (all [I], documented in ``docs/reports.md``)."""
+
+    #: Withdrawn dossiers end processing (QĐ 766 rule 2.1 counts them among the processed,
+    #: T11). False: they are reported apart and left out of ended, pending and the rates.
+    withdrawn_counts_as_ended: bool = True
+
+
+@dataclass
+class Totals:
+    """The counts of one group. Derived figures are properties, never stored twice."""
+
+    received_online: int = 0
+    received_direct: int = 0  # counter and kiosk
+    received_postal: int = 0
+    carried_over: int = 0
+    early: int = 0
+    on_time: int = 0
+    late: int = 0
+    pending_within: int = 0
+    pending_late: int = 0
+    withdrawn: int = 0
+    refused: int = 0  # refused after appraisal (T10): the result, among the ended
+    stopped: int = 0
+    on_time_766: int = 0  # numerator of QĐ 766 rule 2.1
+    apology_in_time: int = 0
+    apology_late: int = 0
+    apology_missing: int = 0
+    replayed: int = 0  # dossiers judged by replaying their events (not a figure)
+
+    def add(self, other: Totals) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def received(self) -> int:
+        return self.received_online + self.received_direct + self.received_postal
+
+    @property
+    def ended(self) -> int:
+        return self.early + self.on_time + self.late
+
+    @property
+    def pending(self) -> int:
+        return self.pending_within + self.pending_late
+
+    @property
+    def on_time_rate_766(self) -> float | None:
+        return _rate(self.on_time_766, self.ended + self.pending)
+
+    @property
+    def closed_on_time_rate(self) -> float | None:
+        return _rate(self.early + self.on_time, self.ended)
+
+    @property
+    def online_rate(self) -> float | None:
+        return _rate(self.received_online, self.received)
+
+    @property
+    def postal_rate(self) -> float | None:
+        return _rate(self.received_postal, self.received)
+
+    def dashboard(self) -> dict[str, Any]:
+        """The dashboard JSON of one group — a contract: keep keys and shape."""
+        return {
+            "received": self.received,
+            "carried_over": self.carried_over,
+            "ended": {"early": self.early, "on_time": self.on_time, "late": self.late},
+            "pending": {"within": self.pending_within, "late": self.pending_late},
+            "withdrawn": self.withdrawn,
+            "refused": self.refused,
+            "on_time_rate_766": self.on_time_rate_766,
+            "closed_on_time_rate": self.closed_on_time_rate,
+            "apology": {"in_time": self.apology_in_time, "late": self.apology_late,
+                        "missing": self.apology_missing},
+        }
+
+    def flat(self) -> dict[str, Any]:
+        """Every figure as one flat row (CSV, tables, Excel)."""
+        return {
+            "received": self.received, "received_online": self.received_online,
+            "received_direct": self.received_direct, "received_postal": self.received_postal,
+            "carried_over": self.carried_over, "total_in": self.received + self.carried_over,
+            "ended": self.ended, "ended_early": self.early, "ended_on_time": self.on_time,
+            "ended_late": self.late, "pending": self.pending,
+            "pending_within": self.pending_within, "pending_late": self.pending_late,
+            "withdrawn": self.withdrawn, "refused": self.refused, "stopped": self.stopped,
+            "on_time_rate_766": self.on_time_rate_766,
+            "closed_on_time_rate": self.closed_on_time_rate,
+            "online_rate": self.online_rate, "postal_rate": self.postal_rate,
+            "apology_in_time": self.apology_in_time, "apology_late": self.apology_late,
+            "apology_missing": self.apology_missing,
+        }
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+#: What each figure means; shown beside the numbers (table, Excel, PDF, docs).
+DEFINITIONS: dict[str, str] = {
+    "received": "Tiếp nhận mới trong kỳ (ngày tiếp nhận chính thức trong kỳ) — trực tuyến + "
+                "trực tiếp + bưu chính",
+    "received_online": "Tiếp nhận trong kỳ, kênh trực tuyến",
+    "received_direct": "Tiếp nhận trong kỳ, trực tiếp tại quầy (kể cả ki-ốt)",
+    "received_postal": "Tiếp nhận trong kỳ, qua bưu chính công ích",
+    "carried_over": "Từ kỳ trước: tiếp nhận trước kỳ, chưa kết thúc xử lý trước ngày đầu kỳ",
+    "total_in": "Tổng số phải giải quyết = tiếp nhận mới + từ kỳ trước",
+    "ended": "Đã giải quyết: kết thúc xử lý trong kỳ (có kết quả, trả kết quả, từ chối, dừng, "
+             "rút) — mặc định tính cả hồ sơ rút (QĐ 766 tiêu chí 2.1)",
+    "ended_early": "Trước hạn: ngày kết thúc xử lý < hạn giải quyết theo luật (T12)",
+    "ended_on_time": "Đúng hạn: ngày kết thúc xử lý = hạn giải quyết",
+    "ended_late": "Quá hạn: ngày kết thúc xử lý > hạn giải quyết (thư xin lỗi không làm hồ sơ "
+                  "thành đúng hạn, T9)",
+    "pending": "Đang giải quyết tại cuối kỳ",
+    "pending_within": "Đang giải quyết, trong hạn: ngày cuối kỳ ≤ hạn giải quyết",
+    "pending_late": "Đang giải quyết, quá hạn: ngày cuối kỳ > hạn giải quyết",
+    "withdrawn": "Trong số đã giải quyết: công dân rút hồ sơ",
+    "refused": "Trong số đã giải quyết: từ chối giải quyết sau thẩm định (Mẫu 03 là kết quả)",
+    "stopped": "Trong số đã giải quyết: dừng giải quyết theo yêu cầu",
+    "on_time_rate_766": "Tỷ lệ đúng hạn QĐ 766 tiêu chí 2.1 = (trước hạn + đúng hạn + đang "
+                        "giải quyết trong hạn) / (đã giải quyết + đang giải quyết); hồ sơ bị "
+                        "yêu cầu bổ sung quá 1 lần tính là quá hạn",
+    "closed_on_time_rate": "Tỷ lệ đúng hạn (chặt) = (trước hạn + đúng hạn) / đã giải quyết",
+    "online_rate": "Tỷ lệ trực tuyến = tiếp nhận trực tuyến / tiếp nhận mới",
+    "postal_rate": "Tỷ lệ bưu chính = tiếp nhận qua bưu chính / tiếp nhận mới",
+    "apology_in_time": "Hồ sơ quá hạn (đã giải quyết quá hạn hoặc đang quá hạn) có thư xin "
+                       "lỗi gửi đúng thời hạn (chậm nhất 1 ngày làm việc trước hạn, T9)",
+    "apology_late": "Hồ sơ quá hạn có thư xin lỗi gửi muộn",
+    "apology_missing": "Hồ sơ quá hạn chưa có thư xin lỗi (tại cuối kỳ)",
+}
+
+
+@dataclass
+class Group:
+    key: str
+    label: str
+    totals: Totals
+
+
+@dataclass
+class Figures:
+    period: Period
+    by: By
+    totals: Totals
+    groups: list[Group] = field(default_factory=list)
+    options: Options = field(default_factory=Options)
+
+    def dashboard(self) -> dict[str, Any]:
+        """The dashboard JSON (a contract: ``{"period", "totals", "groups"}``)."""
+        return {"period": self.period.as_dict(), "totals": self.totals.dashboard(),
+                "groups": [{"key": g.key, "totals": g.totals.dashboard()}
+                           for g in self.groups]}
+
+
+# ----- the per-dossier verdict in SQL --------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Exprs:
+    population: ColumnElement[bool]
+    cls: ColumnElement[Any]
+    entry: ColumnElement[Any]
+    over_one_supplement: ColumnElement[Any]
+    apology: ColumnElement[Any]
+    end_kind: Any
+    needs_replay: ColumnElement[Any]
+
+
+def _ended_eff() -> ColumnElement[Any]:
+    # A dossier withdrawn or stopped before its clock started (boundary-free, not yet accepted)
+    # has no ended_at; it ended when its row last changed (it is terminal, nothing follows).
+    return case((D.c.ended_at.is_not(None), D.c.ended_at),
+                (D.c.state.in_(("withdrawn", "stopped")), D.c.updated_at), else_=None)
+
+
+def _exprs(period: Period, dialect: str) -> _Exprs:
+    start, before = period.starts_at, period.ends_before
+    to_date = date_param(period.end)
+    ended = _ended_eff()
+    end_in = and_(ended.is_not(None), ended < before)
+    e1, e2, e3 = EV.alias("e_end"), EV.alias("e_pause"), EV.alias("e_apology")
+    ended_awaiting = exists().where(e1.c.dossier_id == D.c.id,
+                                    e1.c.action.in_(("withdraw", "stop")),
+                                    e1.c.state_before == "awaiting_supplement")
+    had_pause = exists().where(e2.c.dossier_id == D.c.id, e2.c.action == "pause")
+    apology_before_end = exists().where(e3.c.dossier_id == D.c.id,
+                                        e3.c.action == "apologise", e3.c.at < before)
+    # CASE, not OR: the correlated lookups run only for the few rows that reach them.
+    needs_replay = case(
+        (end_in, case((and_(D.c.supplement_count > 0,
+                            D.c.end_kind.in_(("withdrawn", "stopped")), ended_awaiting),
+                       literal(1)), else_=literal(0))),
+        (D.c.supplement_count > 0, literal(1)),
+        (had_pause, literal(1)),
+        else_=literal(0))
+    ended_day = local_date(ended, dialect)
+    cls = case(
+        (needs_replay == 1, literal(REPLAY)),
+        (end_in, case((ended_day < D.c.due_date, literal(EARLY)),
+                      (ended_day == D.c.due_date, literal(ON_TIME)), else_=literal(LATE))),
+        (or_(D.c.due_date.is_(None), D.c.due_date >= to_date), literal(PENDING_WITHIN)),
+        else_=literal(PENDING_LATE))
+    entry = case((D.c.received_at < start, literal(CARRIED)),
+                 (D.c.channel == "online", literal(ONLINE)),
+                 (D.c.channel == "postal", literal(POSTAL)), else_=literal(DIRECT))
+    apology = case(
+        (D.c.apology_count == 0, literal(APOLOGY_MISSING)),
+        (and_(not_(end_in), not_(apology_before_end)), literal(APOLOGY_MISSING)),
+        (json_text_contains(D.c.flags, "apology_late"), literal(APOLOGY_LATE)),
+        else_=literal(APOLOGY_IN_TIME))
+    population = and_(D.c.received_at.is_not(None), D.c.received_at < before,
+                      or_(ended.is_(None), ended >= start))
+    return _Exprs(population, cls, entry,
+                  case((D.c.supplement_count > 1, literal(1)), else_=literal(0)), apology,
+                  case((end_in, D.c.end_kind), else_=None), needs_replay)
+
+
+def group_key(by: By, dialect: str) -> tuple[ColumnElement[Any], Any]:
+    """The SQL expression of a grouping key, and the FROM clause it needs."""
+    from sqlalchemy import func
+
+    frm: Any = D
+    if by is By.NONE:
+        key: Any = literal("")
+    elif by is By.AGENCY:
+        key = D.c.competent_agency
+    elif by is By.RECEIVING:
+        key = D.c.receiving_agency
+    elif by is By.PROCEDURE:
+        key = D.c.procedure_code
+    elif by is By.CHANNEL:
+        key = D.c.channel
+    elif by is By.OFFICER:
+        key = func.coalesce(D.c.assignee, "")
+    elif by is By.LEVEL:
+        agency = Agency.__table__
+        frm = D.outerjoin(agency, agency.c.code == D.c.competent_agency)
+        key = func.coalesce(agency.c.level, "")
+    elif by is By.FIELD:
+        pv = ProcedureVersionRow.__table__
+        frm = D.outerjoin(pv, and_(pv.c.code == D.c.procedure_code,
+                                   pv.c.effective_from == D.c.procedure_version))
+        key = func.coalesce(pv.c.field, "")
+    else:  # pragma: no cover - STEP is handled apart
+        raise ValueError(by)
+    return key, frm
+
+
+# ----- folding verdicts into totals ---------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One dossier's place in the figures (what :func:`drill` filters on)."""
+
+    code: str
+    key: str
+    cls: int
+    entry: str
+    end_kind: str | None
+    over_one_supplement: bool
+    apology: str
+    on_time_766: bool
+    replayed: bool = False
+
+
+def _fold(t: Totals, cls: int, entry: str, end_kind: str | None, ok766: bool, apology: str,
+          n: int, options: Options) -> None:
+    if entry == CARRIED:
+        t.carried_over += n
+    elif entry == ONLINE:
+        t.received_online += n
+    elif entry == POSTAL:
+        t.received_postal += n
+    else:
+        t.received_direct += n
+    if cls in ENDED_CODES and end_kind == "withdrawn":
+        t.withdrawn += n
+        if not options.withdrawn_counts_as_ended:
+            return
+    if cls == EARLY:
+        t.early += n
+    elif cls == ON_TIME:
+        t.on_time += n
+    elif cls == LATE:
+        t.late += n
+    elif cls == PENDING_WITHIN:
+        t.pending_within += n
+    elif cls == PENDING_LATE:
+        t.pending_late += n
+    if cls in ENDED_CODES and end_kind == "refused":
+        t.refused += n
+    if cls in ENDED_CODES and end_kind == "stopped":
+        t.stopped += n
+    if ok766:
+        t.on_time_766 += n
+    if cls in (LATE, PENDING_LATE):
+        if apology == APOLOGY_IN_TIME:
+            t.apology_in_time += n
+        elif apology == APOLOGY_LATE:
+            t.apology_late += n
+        else:
+            t.apology_missing += n
+
+
+#: Figure names accepted by :func:`drill`, each a predicate on a :class:`Verdict`.
+def _figure_predicates(options: Options) -> dict[str, Callable[[Verdict], bool]]:
+    def counted(v: Verdict) -> bool:  # in ended/pending/rates
+        return options.withdrawn_counts_as_ended or not (
+            v.cls in ENDED_CODES and v.end_kind == "withdrawn")
+
+    late = lambda v: v.cls in (LATE, PENDING_LATE) and counted(v)  # noqa: E731
+    return {
+        "received": lambda v: v.entry != CARRIED,
+        "received_online": lambda v: v.entry == ONLINE,
+        "received_direct": lambda v: v.entry == DIRECT,
+        "received_postal": lambda v: v.entry == POSTAL,
+        "carried_over": lambda v: v.entry == CARRIED,
+        "total_in": lambda v: True,
+        "ended": lambda v: v.cls in ENDED_CODES and counted(v),
+        "ended_early": lambda v: v.cls == EARLY and counted(v),
+        "ended_on_time": lambda v: v.cls == ON_TIME and counted(v),
+        "ended_late": lambda v: v.cls == LATE and counted(v),
+        "pending": lambda v: v.cls in (PENDING_WITHIN, PENDING_LATE),
+        "pending_within": lambda v: v.cls == PENDING_WITHIN,
+        "pending_late": lambda v: v.cls == PENDING_LATE,
+        "withdrawn": lambda v: v.cls in ENDED_CODES and v.end_kind == "withdrawn",
+        "refused": lambda v: v.cls in ENDED_CODES and v.end_kind == "refused",
+        "stopped": lambda v: v.cls in ENDED_CODES and v.end_kind == "stopped",
+        "on_time_766": lambda v: v.on_time_766 and counted(v),
+        "not_on_time_766": lambda v: not v.on_time_766 and counted(v),
+        "late_any": late,
+        "apology_in_time": lambda v: late(v) and v.apology == APOLOGY_IN_TIME,
+        "apology_late": lambda v: late(v) and v.apology == APOLOGY_LATE,
+        "apology_missing": lambda v: late(v) and v.apology == APOLOGY_MISSING,
+    }
+
+
+FIGURES = tuple(_figure_predicates(Options()))
+
+
+# ----- the replay path ----------------------------------------------------------------------
+
+class _Replayer:
+    """Judge one dossier from its stored clock events, cut at the period end."""
+
+    def __init__(self, session: Session, period: Period) -> None:
+        self.session, self.period = session, period
+        self.calendars: dict[str, Any] = {}
+        self.policies: dict[str, Any] = {}
+
+    def calendar(self, agency: str):
+        if agency not in self.calendars:
+            self.calendars[agency] = load_calendar(self.session, agency_code=agency)
+        return self.calendars[agency]
+
+    def policy(self, agency: str):
+        if agency not in self.policies:
+            row = self.session.get(Agency, agency)
+            self.policies[agency] = row.clock_policy() if row else None
+        return self.policies[agency]
+
+    def judge(self, row: Any, payloads: Iterable[Any]) -> tuple[int, bool, str, str | None]:
+        """(class code, on time for QĐ 766, apology bucket, end kind) at the period end."""
+        period_end = self.period.period_end
+        events = []
+        for payload in payloads:
+            clock = (payload or {}).get("clock")
+            if not clock:
+                continue
+            at = datetime.fromisoformat(clock["at"])
+            if at > period_end:
+                break
+            events.append(ClockEvent(at, EventKind(clock["kind"]), clock.get("reason"),
+                                     date.fromisoformat(clock["new_due"])
+                                     if clock.get("new_due") else None))
+        try:
+            if not events:
+                raise ClockError("no clock event before the period end")
+            state = replay(events, TimeLimit(row.limit_amount, TimeUnit(row.limit_unit)),
+                           self.calendar(row.competent_agency),
+                           policy=self.policy(row.receiving_agency),
+                           supplement_effect=SupplementEffect(row.supplement_effect))
+        except (ClockError, ValueError, KeyError):
+            # Not replayable (an anomaly reported apart): judge on the stored due date.
+            due = row.due_date
+            cls = PENDING_WITHIN if due is None or due >= self.period.end else PENDING_LATE
+            return cls, cls == PENDING_WITHIN, APOLOGY_MISSING, None
+        verdict = CLS_CODE[classify(state, period_end)]
+        ok766 = indicator_classify(state, period_end) in (
+            Classification.EARLY, Classification.ON_TIME, Classification.PENDING_WITHIN)
+        if not state.apologies:
+            apology = APOLOGY_MISSING
+        elif all(a.in_time for a in state.apologies):
+            apology = APOLOGY_IN_TIME
+        else:
+            apology = APOLOGY_LATE
+        ended = state.ended_at is not None and state.ended_at <= period_end
+        end_kind = state.end_kind.value if ended and state.end_kind else None
+        return verdict, ok766, apology, end_kind
+
+
+def _replay_rows(session: Session, period: Period, by: By, where: Any,
+                 key_filter: str | None = None) -> Iterator[tuple[Any, list[Any]]]:
+    """Stream (dossier row, its event payloads) for the dossiers that need a replay."""
+    dialect = session.get_bind().dialect.name
+    x = _exprs(period, dialect)
+    key, frm = group_key(by, dialect)
+    query = (select(D.c.id, D.c.code, key.label("key"), x.entry.label("entry"),
+                    D.c.limit_amount, D.c.limit_unit, D.c.supplement_effect,
+                    D.c.competent_agency, D.c.receiving_agency, D.c.due_date,
+                    EV.c.payload)
+             .select_from(frm.join(EV, EV.c.dossier_id == D.c.id))
+             .where(x.population, x.cls == REPLAY)
+             .order_by(D.c.id, EV.c.seq))
+    if where is not None:
+        query = query.where(where)
+    if key_filter is not None:
+        query = query.where(key == key_filter)
+    result = session.execute(query.execution_options(yield_per=5000))
+    for _, rows in groupby(result, key=lambda r: r.id):
+        rows = list(rows)
+        yield rows[0], [r.payload for r in rows]
+
+
+def _rows_by_id(session: Session, ids: list[int], chunk: int = 500,
+                ) -> Iterator[tuple[Any, list[Any]]]:
+    """(dossier row, its event payloads) for the given ids, by primary-key lookups."""
+    for i in range(0, len(ids), chunk):
+        query = (select(D.c.id, D.c.code, D.c.limit_amount, D.c.limit_unit,
+                        D.c.supplement_effect, D.c.competent_agency, D.c.receiving_agency,
+                        D.c.due_date, EV.c.payload)
+                 .select_from(D.join(EV, EV.c.dossier_id == D.c.id))
+                 .where(D.c.id.in_(ids[i:i + chunk])).order_by(D.c.id, EV.c.seq))
+        for _, rows in groupby(session.execute(query), key=lambda r: r.id):
+            rows = list(rows)
+            yield rows[0], [r.payload for r in rows]
+
+
+# ----- public API ---------------------------------------------------------------------------
+
+def figures(session: Session, period: Period, by: By | str = By.NONE, *,
+            where: ColumnElement[bool] | None = None, options: Options | None = None,
+            progress: Progress | None = None) -> Figures:
+    """All figures of ``period`` grouped ``by``; ``where`` narrows the dossiers (scoping)."""
+    by, options = By(by), options or Options()
+    if by is By.STEP:
+        from engine.reports.steps import step_figures
+
+        return step_figures(session, period, where=where, options=options)
+    dialect = session.get_bind().dialect.name
+    x = _exprs(period, dialect)
+    key, frm = group_key(by, dialect)
+    cols = (key.label("r_key"), x.cls.label("r_cls"), x.entry.label("r_entry"),
+            x.end_kind.label("r_end"), x.over_one_supplement.label("r_over1"),
+            x.apology.label("r_apology"),
+            # the few dossiers to replay come out one per row, with their id: no second scan
+            case((x.needs_replay == 1, D.c.id), else_=None).label("r_id"))
+    # Grouped by the output names: each CASE is computed once per row.
+    query = (select(*cols, _count()).select_from(frm).where(x.population)
+             .group_by(*(literal_column(c.name) for c in cols)))
+    if where is not None:
+        query = query.where(where)
+    if progress:
+        progress("Tổng hợp theo nhóm (SQL)", 0, None)
+    groups: dict[str, Totals] = {}
+    to_replay: dict[int, tuple[str, str]] = {}
+    for row in session.execute(query):
+        if row.r_cls == REPLAY:
+            to_replay[row.r_id] = (row.r_key, row.r_entry)
+            continue
+        t = groups.setdefault(row.r_key, Totals())
+        ok766 = row.r_cls in (EARLY, ON_TIME, PENDING_WITHIN) and not row.r_over1
+        _fold(t, row.r_cls, row.r_entry, row.r_end, ok766, row.r_apology, row.n, options)
+    if progress:
+        progress("Phát lại sự kiện của hồ sơ cần xét lại", 1, None)
+    replayer = _Replayer(session, period)
+    for row, payloads in _rows_by_id(session, sorted(to_replay)):
+        key_value, entry = to_replay[row.id]
+        cls, ok766, apology, end_kind = replayer.judge(row, payloads)
+        t = groups.setdefault(key_value, Totals())
+        _fold(t, cls, entry, end_kind, ok766, apology, 1, options)
+        t.replayed += 1
+    total = Totals()
+    for t in groups.values():
+        total.add(t)
+    labels = key_labels(session, by, groups)
+    out = [Group(k, labels.get(k, k), groups[k]) for k in sorted(groups)]
+    if by is By.NONE:
+        out = []
+    return Figures(period, by, total, out, options)
+
+
+def _count():
+    from sqlalchemy import func
+
+    return func.count().label("n")
+
+
+def verdicts(session: Session, period: Period, by: By | str = By.NONE, *,
+             key: str | None = None, where: ColumnElement[bool] | None = None,
+             ) -> Iterator[Verdict]:
+    """Every dossier of the period with its verdict (streamed; for drill-down and checks)."""
+    by = By(by)
+    if by is By.STEP:
+        from engine.reports.steps import step_verdicts
+
+        yield from step_verdicts(session, period, key=key, where=where)
+        return
+    dialect = session.get_bind().dialect.name
+    x = _exprs(period, dialect)
+    key_expr, frm = group_key(by, dialect)
+    query = (select(D.c.code, key_expr.label("key"), x.cls.label("cls"),
+                    x.entry.label("entry"), x.end_kind.label("end_kind"),
+                    x.over_one_supplement.label("over1"), x.apology.label("apology"))
+             .select_from(frm).where(x.population).order_by(D.c.code))
+    if where is not None:
+        query = query.where(where)
+    if key is not None:
+        query = query.where(key_expr == key)
+    for row in session.execute(query.execution_options(yield_per=5000)):
+        if row.cls == REPLAY:
+            continue
+        yield Verdict(row.code, row.key, row.cls, row.entry, row.end_kind, bool(row.over1),
+                      row.apology, row.cls in (EARLY, ON_TIME, PENDING_WITHIN) and not row.over1)
+    replayer = _Replayer(session, period)
+    for row, payloads in _replay_rows(session, period, by, where, key):
+        cls, ok766, apology, end_kind = replayer.judge(row, payloads)
+        yield Verdict(row.code, row.key, cls, row.entry, end_kind, False, apology, ok766,
+                      replayed=True)
+
+
+def drill(session: Session, period: Period, figure: str, *, by: By | str = By.NONE,
+          key: str | None = None, where: ColumnElement[bool] | None = None,
+          options: Options | None = None) -> list[str]:
+    """The dossier codes behind one figure (of one group when ``key`` is given), sorted."""
+    predicates = _figure_predicates(options or Options())
+    if figure not in predicates:
+        raise ValueError(f"chỉ tiêu không hợp lệ {figure!r}; cho phép: "
+                         f"{', '.join(predicates)}")
+    test = predicates[figure]
+    return sorted({v.code for v in verdicts(session, period, by, key=key, where=where)
+                   if test(v)})
+
+
+def key_labels(session: Session, by: By, keys: Iterable[str]) -> dict[str, str]:
+    """Human labels of group keys (agency names, procedure names …)."""
+    keys = [k for k in keys if k]
+    if not keys:
+        return {}
+    if by in (By.AGENCY, By.RECEIVING):
+        agency = Agency.__table__
+        rows = session.execute(select(agency.c.code, agency.c.name)
+                               .where(agency.c.code.in_(keys)))
+        return {r.code: r.name for r in rows}
+    if by is By.PROCEDURE:
+        pv = ProcedureVersionRow.__table__
+        rows = session.execute(select(pv.c.code, pv.c.name).where(pv.c.code.in_(keys))
+                               .order_by(pv.c.effective_from))
+        return {r.code: r.name for r in rows}
+    if by is By.LEVEL:
+        return {k: {"bo": "Cấp bộ", "tinh": "Cấp tỉnh", "xa": "Cấp xã",
+                    "huyen": "Cấp huyện (trước 01/7/2025)"}.get(k, k) for k in keys}
+    if by is By.CHANNEL:
+        return {k: {"counter": "Trực tiếp", "online": "Trực tuyến", "postal": "Bưu chính công ích",
+                    "kiosk": "Ki-ốt"}.get(k, k) for k in keys}
+    if by is By.OFFICER:
+        from engine.users import User
+
+        user = User.__table__
+        rows = session.execute(select(user.c.username, user.c.full_name)
+                               .where(user.c.username.in_(keys)))
+        return {r.username: r.full_name for r in rows}
+    if by is By.STEP:
+        rows = session.execute(select(ST.c.step_id, ST.c.step_name)
+                               .where(ST.c.step_id.in_(keys)).distinct())
+        return {r.step_id: r.step_name for r in rows}
+    return {}

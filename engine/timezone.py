@@ -1,0 +1,35 @@
+"""The law's clock: every date computation happens on Asia/Ho_Chi_Minh local time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def to_local(instant: datetime) -> datetime:
+    """Convert an aware instant to Vietnam local time.
+
+    Naive datetimes are refused: the database hands back UTC and a naive value would be read
+    as the wrong day near midnight (stack-notes §7.1).
+    """
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"naive datetime not allowed here: {instant.isoformat()}")
+    return instant.astimezone(VN_TZ)
+
+
+def local_instant(day: date, at: time) -> datetime:
+    """The aware instant of a local wall-clock time on a local date."""
+    return datetime.combine(day, at, tzinfo=VN_TZ)
+
+
+def assume_local(instant: datetime) -> datetime:
+    """Interpret a naive datetime as Vietnam local time (for human input such as the CLI)."""
+    if instant.tzinfo is None:
+        return instant.replace(tzinfo=VN_TZ)
+    return instant.astimezone(VN_TZ)
+
+
+def now_local() -> datetime:
+    return datetime.now(UTC).astimezone(VN_TZ)
