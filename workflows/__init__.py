@@ -1,0 +1,1 @@
+"""Procedure definitions (*thủ tục hành chính*) as versioned data, with their schema."""
