@@ -1,0 +1,1 @@
+"""Printed documents (the legal forms) rendered from engine data."""

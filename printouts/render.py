@@ -1,0 +1,120 @@
+"""HTML + one stylesheet → PDF with WeasyPrint, fast enough for the counter.
+
+:class:`Renderer` is meant to live as long as the process (the counter's web worker, a batch
+worker): it keeps the Jinja environment with compiled templates, the parsed stylesheet
+(``weasyprint.CSS``, whose ``@font-face`` rules are loaded into the shared
+``FontConfiguration`` once) and an image cache. :func:`render_naive` does everything again for
+each document; it is the benchmark's baseline and a reference for the output.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from printouts.fonts import FontSet, find_fonts
+
+PACKAGE_DIR = Path(__file__).parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STYLESHEET = PACKAGE_DIR / "static" / "forms.css"
+
+
+def make_environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,  # a field missing from a context is a bug, not a blank
+        trim_blocks=True, lstrip_blocks=True,
+    )
+
+
+def stylesheet_text(fonts: FontSet) -> str:
+    return fonts.font_face_css() + STYLESHEET.read_text(encoding="utf-8")
+
+
+def render_html(env: jinja2.Environment, context: dict[str, Any]) -> str:
+    html = env.get_template(f"{context['form']['key']}.html").render(**context)
+    return html if unicodedata.is_normalized("NFC", html) else unicodedata.normalize("NFC", html)
+
+
+class Renderer:
+    """Long-lived renderer: ``Renderer().pdf(context)`` → PDF bytes."""
+
+    def __init__(self, fonts: FontSet | None = None, *, one_layout: bool = True) -> None:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.fonts = fonts or find_fonts()  # FontMissing before anything else
+        self.env = make_environment()
+        for name in TEMPLATES_DIR.glob("*.html"):
+            self.env.get_template(name.name)  # compile once
+        self.font_config = FontConfiguration()
+        self.css = CSS(string=stylesheet_text(self.fonts), font_config=self.font_config,
+                       base_url=str(STYLESHEET.parent) + "/")
+        self._cache: dict[str, Any] = {}
+        self.one_layout = one_layout
+
+    def html(self, context: dict[str, Any]) -> str:
+        return render_html(self.env, context)
+
+    def document(self, context: dict[str, Any]):
+        """The laid-out WeasyPrint document (its pages, for tests and merging)."""
+        if self.one_layout and len(context.get("copies") or ()) > 1:
+            try:
+                return self._copies_from_one_layout(context)
+            except (AttributeError, KeyError, TypeError):  # pragma: no cover - WeasyPrint API
+                self.one_layout = False  # changed: lay out every copy from now on
+        return self._layout(context)
+
+    def pdf(self, context: dict[str, Any], target: str | Path | None = None) -> bytes | None:
+        return self.document(context).write_pdf(target)
+
+    def _layout(self, context: dict[str, Any]):
+        from weasyprint import HTML
+
+        return HTML(string=self.html(context), base_url=str(TEMPLATES_DIR) + "/").render(
+            stylesheets=[self.css], font_config=self.font_config, cache=self._cache)
+
+    def _copies_from_one_layout(self, context: dict[str, Any]):
+        """The receipt's copies differ only by their "(Liên: …)" label: lay out the first copy
+        with every label stacked in one place (the others hidden) and build the other copies'
+        pages from that layout by showing their own label. Half the layout work, the same
+        pages as laying out every copy (tests compare both)."""
+        from weasyprint.document import Page
+
+        document = self._layout({**context, "one_layout": True})
+        first = document.pages
+        pages = list(first)
+        for index in range(1, len(context["copies"])):
+            pages += [Page(_show_copy(page._page_box.deepcopy(), str(index)))
+                      for page in first]
+        return document.copy(pages)
+
+
+def _show_copy(box, index: str):
+    """Show the label of copy ``index`` (``data-copy``) in a copied page box tree, hide the
+    others. Styles are shared between copies, so the changed ones are copied first."""
+    element = getattr(box, "element", None)
+    if element is not None and element.get("data-copy") is not None \
+            and "lien-label" in (element.get("class") or ""):
+        box.style = box.style.copy()
+        box.style["visibility"] = "visible" if element.get("data-copy") == index else "hidden"
+    for child in getattr(box, "children", ()) or ():
+        _show_copy(child, index)
+    return box
+
+
+def render_naive(context: dict[str, Any], target: str | Path | None = None) -> bytes | None:
+    """One document the obvious way: new template environment, stylesheet, fonts, renderer."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = find_fonts()
+    html = render_html(make_environment(), context)
+    font_config = FontConfiguration()
+    css = CSS(string=stylesheet_text(fonts), font_config=font_config)
+    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/").write_pdf(
+        target, stylesheets=[css], font_config=font_config)
