@@ -1,0 +1,1 @@
+"""The outer shell: HTTP API, web pages, authentication, scheduler and command line."""

@@ -1,0 +1,114 @@
+"""Reports for the dashboard: figures, drill-down, charts, processing time, responsibility,
+anomalies and scoring. Auditors (their granted agencies) and leaders (their agency) only,
+scoped in SQL exactly like the dossier list (:func:`service.api.dossiers.scope`).
+
+``GET /api/v1/reports`` returns the dashboard document, a contract:
+``{"period": {"from", "to"}, "totals": {…}, "groups": [{"key", "totals"}]}``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from engine.reports.figures import FIGURES, By, Options, drill, figures
+from engine.reports.period import Period
+from engine.users import Role, User
+from service.api.dossiers import scope
+from service.deps import SessionDep, require_roles
+from service.problems import Problem
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+Reader = Annotated[User, Depends(require_roles(Role.AUDITOR, Role.LEADER))]
+MAX_DAYS = 366 * 5
+
+
+def _period(date_from: date, date_to: date) -> Period:
+    if date_to < date_from:
+        raise Problem(422, "validation", "Ngày cuối kỳ phải sau ngày đầu kỳ.",
+                      errors=[{"field": "to", "message": "trước 'from'"}])
+    if date_to - date_from > timedelta(days=MAX_DAYS):
+        raise Problem(422, "validation", "Kỳ báo cáo tối đa 5 năm.",
+                      errors=[{"field": "to", "message": "kỳ quá dài"}])
+    return Period(date_from, date_to)
+
+
+From = Annotated[date, Query(alias="from", description="Ngày đầu kỳ (YYYY-MM-DD)")]
+To = Annotated[date, Query(alias="to", description="Ngày cuối kỳ (YYYY-MM-DD)")]
+
+
+@router.get("", summary="Số liệu giải quyết TTHC của kỳ (bảng điều khiển)")
+def dashboard(session: SessionDep, user: Reader, date_from: From, date_to: To,
+              by: By = By.NONE, withdrawn_separate: bool = False) -> dict[str, Any]:
+    period = _period(date_from, date_to)
+    return figures(session, period, by, where=scope(session, user),
+                   options=Options(withdrawn_counts_as_ended=not withdrawn_separate)
+                   ).dashboard()
+
+
+@router.get("/drill", summary="Danh sách mã hồ sơ của một chỉ tiêu")
+def drill_down(session: SessionDep, user: Reader, date_from: From, date_to: To,
+               figure: Annotated[str, Query(description=", ".join(FIGURES))],
+               by: By = By.NONE, key: Annotated[str | None, Query(max_length=255)] = None,
+               withdrawn_separate: bool = False) -> dict[str, Any]:
+    period = _period(date_from, date_to)
+    if figure not in FIGURES:
+        raise Problem(422, "validation", f"Chỉ tiêu không hợp lệ: {figure}.",
+                      errors=[{"field": "figure", "message": "không hợp lệ"}])
+    codes = drill(session, period, figure, by=by, key=key, where=scope(session, user),
+                  options=Options(withdrawn_counts_as_ended=not withdrawn_separate))
+    return {"period": period.as_dict(), "figure": figure, "by": by.value, "key": key,
+            "count": len(codes), "codes": codes}
+
+
+@router.get("/charts", summary="Dữ liệu biểu đồ: tỷ lệ đúng hạn theo tháng và theo cơ quan")
+def charts(session: SessionDep, user: Reader, date_from: From, date_to: To) -> dict[str, Any]:
+    from engine.reports.exports import chart_data
+
+    return chart_data(session, _period(date_from, date_to), where=scope(session, user))
+
+
+@router.get("/processing-time", summary="Thời gian giải quyết trung bình theo thủ tục")
+def processing_time(session: SessionDep, user: Reader, date_from: From,
+                    date_to: To) -> list[dict[str, Any]]:
+    from engine.reports.processing import average_processing_time
+
+    return [t.as_dict() for t in average_processing_time(
+        session, _period(date_from, date_to), where=scope(session, user))]
+
+
+@router.get("/responsibility", summary="Bước, đơn vị làm quá hạn đầu tiên")
+def responsible(session: SessionDep, user: Reader, date_from: From,
+                date_to: To) -> dict[str, Any]:
+    from engine.reports.responsibility import responsibility
+
+    return responsibility(session, _period(date_from, date_to),
+                          where=scope(session, user)).as_dict()
+
+
+@router.get("/anomalies", summary="Bất thường cần kiểm tra")
+def irregular(session: SessionDep, user: Reader, date_from: From, date_to: To,
+              receipt_delay_hours: Annotated[float, Query(gt=0, le=24 * 365)] = 24
+              ) -> dict[str, Any]:
+    from engine.reports.anomalies import AnomalySettings, anomalies
+
+    return anomalies(session, _period(date_from, date_to), where=scope(session, user),
+                     settings=AnomalySettings(
+                         receipt_entry_delay=timedelta(hours=receipt_delay_hours))).as_dict()
+
+
+@router.get("/scoring", summary="Chấm điểm theo bộ chỉ số (mặc định TT 01/2018)")
+def scoring(session: SessionDep, user: Reader, date_from: From, date_to: To,
+            scheme: str = "tt01_2018", dossiers: bool = False) -> dict[str, Any]:
+    from engine.reports.scoring import SCHEMES
+
+    if scheme not in SCHEMES:
+        raise Problem(422, "validation", f"Không có cách chấm điểm {scheme}.",
+                      errors=[{"field": "scheme", "message": ", ".join(SCHEMES)}])
+    return SCHEMES[scheme].score(session, _period(date_from, date_to),
+                                 where=scope(session, user), include_dossiers=dossiers
+                                 ).as_dict()
+
+

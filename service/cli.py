@@ -1,0 +1,386 @@
+"""The ``motcua`` command line.
+
+The JSON printed by ``deadline`` and ``replay`` is a contract that scripts and auditors rely
+on: add keys if needed, never rename or remove them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine.calendar import CalendarRangeError, WorkingCalendar, national_calendar
+from engine.clock import ClockError
+from engine.deadline import ClockPolicy, LateReceiptPolicy, TimeLimit, TimeUnit, compute_due
+from engine.timezone import assume_local
+
+app = typer.Typer(help="MotCua — một cửa, một cửa liên thông.", no_args_is_help=True,
+                  add_completion=False)
+db_app = typer.Typer(help="Database schema (alembic migrations).", no_args_is_help=True)
+calendar_app = typer.Typer(help="The working calendar.", no_args_is_help=True)
+workflows_app = typer.Typer(help="The procedure catalogue (thủ tục hành chính).",
+                            no_args_is_help=True)
+dossier_app = typer.Typer(help="Dossiers (hồ sơ): receive, act, show.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident event log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(workflows_app, name="workflows")
+app.add_typer(dossier_app, name="dossier")
+app.add_typer(audit_app, name="audit")
+
+
+def _print_json(payload: Any) -> None:
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def _fail(message: str, code: int = 2) -> None:
+    """A clear one-line error on stderr and a non-zero exit; never a traceback for bad input."""
+    typer.echo(f"Lỗi: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _calendar_for(agency: str | None) -> WorkingCalendar:
+    """The national calendar, or an agency's calendar from the database (days off, hours)."""
+    if agency is None:
+        return national_calendar()
+    from sqlmodel import Session
+
+    from engine.calendar.store import load_calendar
+    from engine.db import make_engine
+    from engine.settings import load_settings
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        with Session(engine) as session:
+            return load_calendar(session, agency_code=agency)
+    except Exception as exc:  # an unmigrated or unreachable database
+        _fail(f"không đọc được lịch của cơ quan {agency!r} từ cơ sở dữ liệu: {exc}. "
+              "Chạy 'motcua db upgrade' trước.")
+        raise  # unreachable; _fail exits
+
+
+@app.command()
+def deadline(
+    received: Annotated[str, typer.Option(help="Formal receipt instant, ISO 8601; naive = "
+                                               "Asia/Ho_Chi_Minh.")],
+    limit: Annotated[float, typer.Option(help="Amount of the time limit.")] = 0,
+    unit: Annotated[TimeUnit, typer.Option(help="Unit of the time limit.")] = TimeUnit.WORKING_DAYS,
+    agency: Annotated[str | None, typer.Option(help="Agency code: use its calendar.")] = None,
+    late_receipt_policy: Annotated[LateReceiptPolicy, typer.Option(
+        help="What a receipt after the cut-off does.")] = LateReceiptPolicy.SAME_DAY_ONLY,
+    cutoff: Annotated[str, typer.Option(help="Late-receipt cut-off (HH:MM).")] = "15:00",
+) -> None:
+    """Print the due date of a time limit as JSON, with the explanation of skipped days."""
+    try:
+        received_at = assume_local(datetime.fromisoformat(received))
+        policy = ClockPolicy(late_receipt_cutoff=datetime.strptime(cutoff, "%H:%M").time(),
+                             late_receipt_policy=late_receipt_policy)
+        time_limit = TimeLimit(limit, unit)
+    except ValueError as exc:
+        _fail(str(exc))
+    calendar = _calendar_for(agency)
+    try:
+        due = compute_due(received_at, time_limit, calendar, policy)
+    except CalendarRangeError as exc:
+        _fail(str(exc))
+    _print_json({
+        "received": received_at.isoformat(),
+        "limit": {"amount": time_limit.amount, "unit": time_limit.unit.value,
+                  "label": time_limit.label_vi},
+        "due": due.due_date.isoformat(),
+        "due_at": due.due_at.isoformat(),
+        "counted_from": due.counted_from.isoformat(),
+        "calendar_version": calendar.version,
+        "explanation": due.explanation(),
+    })
+
+
+@app.command("replay")
+def replay_command(
+    file: Annotated[Path, typer.Argument(help="JSON file ('-' for standard input).")],
+    agency: Annotated[str | None, typer.Option(help="Agency code: use its calendar.")] = None,
+) -> None:
+    """Replay a dossier's clock events and print due dates and classifications as JSON."""
+    from engine.replay import ReplaySpec, run
+
+    try:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    except OSError as exc:
+        _fail(f"không đọc được tệp {file}: {exc.strerror}")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(f"{file}: JSON không hợp lệ ở dòng {exc.lineno}, cột {exc.colno}: {exc.msg}")
+    try:
+        spec = ReplaySpec.from_dict(raw)
+        result = run(spec, _calendar_for(agency))
+    except (ClockError, CalendarRangeError) as exc:
+        _fail(f"{file}: {exc}")
+    _print_json(result)
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: Annotated[int, typer.Option(help="Year to list.")],
+    agency: Annotated[str | None, typer.Option(help="Agency code.")] = None,
+) -> None:
+    """List the days that depart from Monday–Friday in a year, with reasons and sources."""
+    calendar = _calendar_for(agency)
+    days = [e for e in calendar.entries() if e.day.year == year]
+    _print_json({
+        "year": year,
+        "calendar_version": calendar.version,
+        "office_hours": calendar.office_hours.format(),
+        "days": [{"date": e.day.isoformat(), "kind": e.kind.value, "name": e.name,
+                  "legal_basis": e.legal_basis, "confirmed": e.confirmed,
+                  "estimated": e.estimated} for e in days],
+    })
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the migrations to MOTCUA_DATABASE_URL (default: ./motcua.db, SQLite)."""
+    from engine.migrate import upgrade
+    from engine.settings import load_settings
+
+    url = load_settings().database_url
+    upgrade(url, revision)
+    typer.echo(f"Cơ sở dữ liệu đã cập nhật: {_redact(url)}")
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# ----- workflows ----------------------------------------------------------------------------
+
+@workflows_app.command("check")
+def workflows_check(
+    directory: Annotated[Path | None, typer.Argument(help="Catalogue folder.")] = None,
+    agencies: Annotated[Path | None, typer.Option(help="Agency tree file.")] = None,
+) -> None:
+    """Validate every procedure file (and the agency tree); errors name file and line."""
+    from workflows.agencies import DEFAULT_AGENCIES_PATH, check_agencies
+    from workflows.loader import DEFAULT_CATALOGUE_DIR, check_catalogue, format_issues
+
+    folder = directory or DEFAULT_CATALOGUE_DIR
+    issues = check_catalogue(folder)
+    if not issues and (agencies or directory is None):
+        issues = check_agencies(agencies or DEFAULT_AGENCIES_PATH, folder)
+    if issues:
+        typer.echo(format_issues(issues), err=True)
+        typer.echo(f"{len(issues)} lỗi.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Danh mục hợp lệ: {folder}")
+
+
+@workflows_app.command("load")
+def workflows_load(
+    directory: Annotated[Path | None, typer.Argument(help="Catalogue folder.")] = None,
+    agencies: Annotated[Path | None, typer.Option(help="Agency tree file.")] = None,
+) -> None:
+    """Validate and load the catalogue and agency tree into the database (idempotent)."""
+    from workflows.loader import CatalogueError, format_issues
+
+    try:
+        summary = _load_catalogue(directory, agencies)
+    except CatalogueError as exc:
+        typer.echo(format_issues(exc.issues), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Đã nạp {summary.procedures} thủ tục ({summary.versions} phiên bản), "
+               f"{summary.agencies} cơ quan.")
+
+
+def _load_catalogue(directory: Path | None = None, agencies: Path | None = None):
+    from engine.db import session_scope
+    from workflows.agencies import DEFAULT_AGENCIES_PATH
+    from workflows.loader import DEFAULT_CATALOGUE_DIR
+    from workflows.sync import load_into
+
+    with session_scope(_engine()) as session:
+        return load_into(session, catalogue_dir=directory or DEFAULT_CATALOGUE_DIR,
+                         agencies_path=agencies or DEFAULT_AGENCIES_PATH)
+
+
+def _engine():
+    from engine.db import make_engine
+    from engine.settings import load_settings
+
+    return make_engine(load_settings().database_url)
+
+
+# ----- dossiers -------------------------------------------------------------------------------
+
+ActorOpts = {
+    "user": typer.Option(help="User id of the actor."),
+    "role": typer.Option(help="clerk | officer | leader."),
+    "agency": typer.Option(help="Agency code of the actor."),
+}
+
+
+def _actor(user: str, role: str, agency: str):
+    from engine.lifecycle.service import Actor
+
+    return Actor(id=user, role=role, agency=agency)
+
+
+def _lifecycle_call(fn, **kwargs):
+    """Run one lifecycle action in its own transaction; print errors the way people read."""
+    from engine.db import session_scope
+    from engine.lifecycle.errors import LifecycleError
+    from engine.lifecycle.machine import IllegalAction
+    from service.serialize import dossier_detail
+
+    try:
+        with session_scope(_engine()) as session:
+            result = fn(session, **kwargs)
+            return dossier_detail(session, result.dossier), result
+    except IllegalAction as exc:
+        _fail(str(exc), 3)
+    except LifecycleError as exc:
+        detail = f" {json.dumps(exc.details, ensure_ascii=False)}" if exc.details else ""
+        _fail(f"{exc.message}{detail}", 3)
+    raise AssertionError("unreachable")
+
+
+@dossier_app.command("receive")
+def dossier_receive(
+    file: Annotated[Path, typer.Argument(help="JSON body: procedure, applicant, components …")],
+    user: Annotated[str, ActorOpts["user"]] = "clerk",
+    role: Annotated[str, ActorOpts["role"]] = "clerk",
+    agency: Annotated[str | None, ActorOpts["agency"]] = None,
+    at: Annotated[str | None, typer.Option(help="Receipt instant (default: now).")] = None,
+    online: Annotated[bool, typer.Option(help="Register an online submission.")] = False,
+) -> None:
+    """Receive a dossier at the counter from a JSON file (see examples/receive.json)."""
+    from engine.lifecycle.service import Applicant, receive
+
+    try:
+        body = json.loads(file.read_text(encoding="utf-8"))
+        applicant = Applicant(**body["applicant"])
+        when = assume_local(datetime.fromisoformat(at)) if at else None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _fail(f"{file}: tệp không hợp lệ ({exc})")
+    detail, _ = _lifecycle_call(
+        receive, actor=_actor(user, role, agency or body.get("agency", "")),
+        procedure_code=body["procedure"], applicant=applicant,
+        components=body.get("components") or [], channel=body.get("channel", "counter"),
+        competent_agency=body.get("competent_agency"),
+        returning_agency=body.get("returning_agency"),
+        return_method=body.get("return_method", "counter"), at=when, online=online)
+    _print_json(detail)
+
+
+@dossier_app.command("act")
+def dossier_act(
+    code: Annotated[str, typer.Argument(help="Dossier code.")],
+    action: Annotated[str, typer.Argument(help="Action, e.g. transfer, forward, finish.")],
+    user: Annotated[str, ActorOpts["user"]] = "clerk",
+    role: Annotated[str, ActorOpts["role"]] = "clerk",
+    agency: Annotated[str, ActorOpts["agency"]] = "",
+    reason: Annotated[str | None, typer.Option(help="Reason (required by some actions).")] = None,
+    payload: Annotated[str | None, typer.Option(help="JSON object, e.g. '{\"new_due\": "
+                                                       "\"2026-03-20\"}'.")] = None,
+    at: Annotated[str | None, typer.Option(help="Instant (default: now).")] = None,
+) -> None:
+    """Take an action on a dossier and print the dossier afterwards."""
+    from engine.lifecycle.service import act
+
+    try:
+        data = json.loads(payload) if payload else {}
+        when = assume_local(datetime.fromisoformat(at)) if at else None
+    except ValueError as exc:
+        _fail(f"tham số không hợp lệ: {exc}")
+    detail, _ = _lifecycle_call(act, code=code, action=action, actor=_actor(user, role, agency),
+                                reason=reason, payload=data, at=when)
+    _print_json(detail)
+
+
+@dossier_app.command("show")
+def dossier_show(code: Annotated[str, typer.Argument(help="Dossier code.")]) -> None:
+    """Print a dossier with its events, hand-offs, documents and allowed actions."""
+    from sqlmodel import Session
+
+    from engine.lifecycle.errors import NotFound
+    from engine.lifecycle.service import get_dossier
+    from service.serialize import dossier_detail
+
+    with Session(_engine()) as session:
+        try:
+            dossier = get_dossier(session, code)
+        except NotFound as exc:
+            _fail(exc.message, 3)
+        _print_json(dossier_detail(session, dossier))
+
+
+@audit_app.command("verify")
+def audit_verify(code: Annotated[str | None, typer.Option(help="Only this dossier.")] = None
+                 ) -> None:
+    """Recompute every dossier's hash chain; report the first broken link of each."""
+    from sqlmodel import Session
+
+    from engine.lifecycle.audit import verify
+
+    with Session(_engine()) as session:
+        checked, broken = verify(session, dossier_code=code)
+    for link in broken:
+        typer.echo(f"HỎNG: {link}", err=True)
+    typer.echo(f"Đã kiểm tra {checked} hồ sơ: {len(broken)} chuỗi bị hỏng.")
+    if broken:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Migrate the database and start the HTTP service."""
+    import uvicorn
+
+    from engine.migrate import upgrade
+    from engine.settings import load_settings
+
+    upgrade(load_settings().database_url)
+    summary = _load_catalogue()
+    typer.echo(f"Danh mục: {summary.procedures} thủ tục, {summary.agencies} cơ quan.")
+    _ensure_demo_users()
+    typer.echo(f"MotCua đang chạy tại http://{host}:{port}/")
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port)
+
+
+def _ensure_demo_users() -> None:
+    """One demo user per role on the first start; a generated password is shown once."""
+    from engine.db import session_scope
+    from service.auth import DEMO_USERS, ensure_demo_users
+
+    with session_scope(_engine()) as session:
+        generated = ensure_demo_users(session)
+    if generated:
+        names = ", ".join(u.username for u in DEMO_USERS)
+        typer.echo(f"Đã tạo người dùng mẫu ({names}) với mật khẩu: {generated}")
+        typer.echo("Mật khẩu này chỉ hiện một lần; đặt MOTCUA_DEMO_PASSWORD để tự chọn.")
+
+
+# ----- printouts ------------------------------------------------------------------------------
+# `motcua print FORM --dossier CODE|--sample -o FILE.pdf` and `motcua print batch …`; the
+# commands live in printouts/cli.py and import WeasyPrint only when they run.
+from printouts.cli import print_app  # noqa: E402
+
+app.add_typer(print_app, name="print")
+
+
+from service.cli_reports import reports_app  # noqa: E402
+
+app.add_typer(reports_app)  # merges `motcua report` and `motcua import`
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,314 @@
+"""``motcua report`` and ``motcua import``: reports for auditors and the history import.
+
+A Typer sub-app whose two commands are meant to sit at the top level of ``motcua``
+(``app.add_typer(reports_app)`` merges them; see docs/reports.md). The JSON of
+``report --format json`` (the dashboard document) is a contract: keep its shape.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from engine.reports.figures import By
+
+reports_app = typer.Typer(help="Báo cáo, chỉ số và nhập dữ liệu lịch sử.")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    pdf = "pdf"
+
+
+class Kind(StrEnum):
+    figures = "figures"  # the figures (and Biểu II.06a in xlsx/pdf)
+    register = "register"  # Sổ theo dõi hồ sơ
+    processing = "processing"  # average processing time per procedure
+    responsibility = "responsibility"
+    anomalies = "anomalies"
+    scoring = "scoring"
+    charts = "charts"
+    drill = "drill"  # the dossier codes behind one figure
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"Lỗi: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _engine():
+    from engine.db import make_engine
+    from engine.settings import load_settings
+
+    return make_engine(load_settings().database_url)
+
+
+@contextmanager
+def _progress(enabled: bool, total: int):
+    """A rich progress bar on stderr (only on a terminal, or when asked for)."""
+    if not enabled:
+        yield lambda label, *_: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Báo cáo", total=total)
+
+        def step(label: str, *_: Any) -> None:
+            bar.update(task, description=label, advance=1)
+
+        yield step
+
+
+def _day(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{what} phải có dạng YYYY-MM-DD: {value!r}")
+        raise
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"Đã ghi {output}", err=True)
+
+
+def _pct(value: float | None) -> str:
+    return "N/A" if value is None else f"{value * 100:.1f}%"
+
+
+@reports_app.command("report")
+def report(
+    date_from: Annotated[str, typer.Option("--from", help="Ngày đầu kỳ (YYYY-MM-DD).")],
+    date_to: Annotated[str, typer.Option("--to", help="Ngày cuối kỳ (YYYY-MM-DD).")],
+    by: Annotated[By, typer.Option(help="Nhóm theo.")] = By.NONE,
+    fmt: Annotated[Format, typer.Option("--format", help="Định dạng.")] = Format.table,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Tệp kết quả.")] = None,
+    kind: Annotated[Kind, typer.Option(help="Loại báo cáo.")] = Kind.figures,
+    figure: Annotated[str | None, typer.Option(help="Chỉ tiêu cần xem danh sách hồ sơ "
+                                                     "(--kind drill).")] = None,
+    key: Annotated[str | None, typer.Option(help="Nhóm cần xem (--kind drill).")] = None,
+    agency: Annotated[str | None, typer.Option(help="Chỉ hồ sơ của cơ quan này (tiếp nhận "
+                                                     "hoặc giải quyết).")] = None,
+    scheme: Annotated[str, typer.Option(help="Cách chấm điểm.")] = "tt01_2018",
+    withdrawn_separate: Annotated[bool, typer.Option(
+        help="Không tính hồ sơ rút vào đã giải quyết.")] = False,
+    receipt_delay_hours: Annotated[float, typer.Option(
+        help="Ngưỡng nhập tiếp nhận muộn (giờ).")] = 24.0,
+    reporting_unit: Annotated[str, typer.Option(help="Đơn vị báo cáo (Biểu II.06a).")] = "",
+    receiving_unit: Annotated[str, typer.Option(help="Đơn vị nhận báo cáo.")] = "",
+    progress: Annotated[bool | None, typer.Option(help="Thanh tiến trình (mặc định: khi "
+                                                        "chạy trên terminal).")] = None,
+) -> None:
+    """Báo cáo kết quả giải quyết TTHC của một kỳ (Biểu II.06a, sổ theo dõi, chỉ số …)."""
+    from sqlalchemy import or_
+    from sqlmodel import Session
+
+    from engine.reports.figures import Options
+    from engine.reports.period import Period
+    from engine.reports.sql import D
+
+    try:
+        period = Period(_day(date_from, "--from"), _day(date_to, "--to"))
+    except ValueError as exc:
+        _fail(str(exc))
+    if fmt in (Format.xlsx, Format.pdf) and output is None:
+        _fail(f"--format {fmt.value} cần -o TỆP")
+    where = None
+    if agency:
+        where = or_(D.c.receiving_agency == agency, D.c.competent_agency == agency)
+    options = Options(withdrawn_counts_as_ended=not withdrawn_separate)
+    show = sys.stderr.isatty() if progress is None else progress
+    with Session(_engine()) as session, _progress(show, 6) as step:
+        try:
+            _report(session, period, by, fmt, output, kind, figure, key, where, options, scheme,
+                    receipt_delay_hours, reporting_unit, receiving_unit, step)
+        except ValueError as exc:
+            _fail(str(exc))
+
+
+def _report(session, period, by, fmt, output, kind, figure, key, where, options, scheme,
+            receipt_delay_hours, reporting_unit, receiving_unit, step) -> None:
+    from datetime import timedelta
+
+    from engine.reports import exports
+    from engine.reports.figures import DEFINITIONS, drill, figures
+
+    if kind is Kind.figures:
+        fig = figures(session, period, by, where=where, options=options, progress=step)
+        if fmt is Format.json:
+            _write(json.dumps(fig.dashboard(), ensure_ascii=False, indent=2), output)
+        elif fmt is Format.csv:
+            _write(exports.to_csv(fig), output)
+        elif fmt is Format.table:
+            _table(fig)
+        else:
+            from engine.reports.processing import average_processing_time
+
+            step("Biểu II.06a")
+            ii06a = fig if by is not By.NONE else figures(session, period, By.FIELD,
+                                                          where=where, options=options)
+            step("Thời gian giải quyết trung bình")
+            times = average_processing_time(session, period, where=where)
+            if fmt is Format.xlsx:
+                step("Ghi Excel")
+                exports.write_xlsx(output, exports.ExcelInput(fig, ii06a, times, reporting_unit,
+                                                              receiving_unit))
+            else:
+                _pdf(session, period, fig, ii06a, times, where, output, reporting_unit,
+                     receiving_unit, step, register=False)
+            typer.echo(f"Đã ghi {output}", err=True)
+        return
+    if kind is Kind.register:
+        rows = exports.register_rows(session, period, where=where)
+        if fmt is Format.xlsx:
+            count = exports.write_register_xlsx(output, period, rows)
+            typer.echo(f"Đã ghi {output} ({count} hồ sơ)", err=True)
+        elif fmt is Format.pdf:
+            fig = figures(session, period, By.FIELD, where=where, options=options)
+            _pdf(session, period, fig, fig, [], where, output, reporting_unit, receiving_unit,
+                 step, register=True)
+            typer.echo(f"Đã ghi {output}", err=True)
+        elif fmt is Format.json:
+            _write(json.dumps([dict(zip(exports.REGISTER_HEADER, r, strict=True))
+                               for r in rows], ensure_ascii=False, indent=2), output)
+        else:
+            import csv
+            import io
+
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow(exports.REGISTER_HEADER)
+            writer.writerows(rows)
+            _write(buffer.getvalue(), output)
+        return
+    if kind is Kind.drill:
+        if not figure:
+            _fail("--kind drill cần --figure (ví dụ ended_late); có: "
+                  + ", ".join(DEFINITIONS))
+        codes = drill(session, period, figure, by=by, key=key, where=where, options=options)
+        if fmt is Format.json:
+            _write(json.dumps({"period": period.as_dict(), "figure": figure, "by": by.value,
+                               "key": key, "count": len(codes), "codes": codes},
+                              ensure_ascii=False, indent=2), output)
+        else:
+            _write("\n".join(codes) + ("\n" if codes else ""), output)
+        return
+    if kind is Kind.processing:
+        from engine.reports.processing import average_processing_time
+
+        data: Any = [t.as_dict() for t in average_processing_time(session, period, where=where)]
+    elif kind is Kind.responsibility:
+        from engine.reports.responsibility import responsibility
+
+        data = responsibility(session, period, where=where).as_dict()
+    elif kind is Kind.anomalies:
+        from engine.reports.anomalies import AnomalySettings, anomalies
+
+        data = anomalies(session, period, where=where, settings=AnomalySettings(
+            receipt_entry_delay=timedelta(hours=receipt_delay_hours))).as_dict()
+    elif kind is Kind.scoring:
+        from engine.reports.scoring import get_scheme
+
+        data = get_scheme(scheme).score(session, period, where=where,
+                                        include_dossiers=True).as_dict()
+    else:
+        data = exports.chart_data(session, period, where=where)
+    if fmt is not Format.json:
+        _fail(f"--kind {kind.value} chỉ xuất được --format json")
+    _write(json.dumps(data, ensure_ascii=False, indent=2), output)
+
+
+def _pdf(session, period, fig, ii06a, times, where, output, reporting_unit, receiving_unit,
+         step, *, register: bool) -> None:
+    from itertools import islice
+
+    from engine.reports import exports
+    from printouts.report_pdf import REGISTER_PDF_LIMIT, render_report_html, write_report_pdf
+
+    step("Biểu đồ")
+    charts = exports.chart_data(session, period, where=where)
+    rows, truncated = None, False
+    if register:
+        rows = list(islice(exports.register_rows(session, period, where=where),
+                           REGISTER_PDF_LIMIT + 1))
+        truncated = len(rows) > REGISTER_PDF_LIMIT
+        rows = rows[:REGISTER_PDF_LIMIT]
+    step("Ghi PDF")
+    html = render_report_html(fig, ii06a, charts=charts, times=times, register=rows,
+                              register_truncated=truncated, reporting_unit=reporting_unit,
+                              receiving_unit=receiving_unit)
+    write_report_pdf(output, html)
+
+
+def _table(fig) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Kết quả giải quyết TTHC {fig.period.start:%d/%m/%Y}–"
+                        f"{fig.period.end:%d/%m/%Y}")
+    for name in ("Nhóm", "Tiếp nhận", "Từ kỳ trước", "Trước hạn", "Đúng hạn", "Quá hạn",
+                 "Đang – trong hạn", "Đang – quá hạn", "Rút", "Từ chối", "Tỷ lệ 766",
+                 "Tỷ lệ chặt", "Xin lỗi đúng/muộn/thiếu"):
+        table.add_column(name, justify="right" if name != "Nhóm" else "left")
+    groups = [(g.label or g.key, g.totals) for g in fig.groups] + [("Tổng cộng", fig.totals)]
+    for label, t in groups:
+        table.add_row(label, str(t.received), str(t.carried_over), str(t.early),
+                      str(t.on_time), str(t.late), str(t.pending_within), str(t.pending_late),
+                      str(t.withdrawn), str(t.refused), _pct(t.on_time_rate_766),
+                      _pct(t.closed_on_time_rate),
+                      f"{t.apology_in_time}/{t.apology_late}/{t.apology_missing}")
+    console = Console(width=200)
+    console.print(table)
+    console.print("Tỷ lệ 766: (trước hạn + đúng hạn + đang trong hạn) / (đã giải quyết + đang "
+                  "giải quyết), bổ sung quá 1 lần tính quá hạn (QĐ 766 tiêu chí 2.1). Tỷ lệ chặt:"
+                  " (trước hạn + đúng hạn) / đã giải quyết. Định nghĩa: docs/reports.md")
+
+
+@reports_app.command("import")
+def import_history(
+    file: Annotated[Path, typer.Argument(help="Tệp JSONL: mỗi dòng một hồ sơ ('-' = stdin).")],
+    dry_run: Annotated[bool, typer.Option(help="Chỉ kiểm tra, không ghi.")] = False,
+    progress: Annotated[bool | None, typer.Option(help="Thanh tiến trình.")] = None,
+) -> None:
+    """Nhập hồ sơ lịch sử (định dạng 'motcua replay' + procedure, agency, code)."""
+    from sqlmodel import Session
+
+    from engine.reports.history import import_lines
+
+    try:
+        stream = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
+    except OSError as exc:
+        _fail(f"không đọc được tệp {file}: {exc.strerror}")
+    show = sys.stderr.isatty() if progress is None else progress
+    with stream, Session(_engine()) as session, _progress(show, 0) as step:
+        result = import_lines(session, stream, source=file.name,
+                              progress=(lambda n: step(f"Dòng {n}")) if show else None)
+        if not result.ok:
+            session.rollback()
+            for error in result.errors:
+                typer.echo(f"Lỗi: {file}: {error}", err=True)
+            typer.echo(f"{len(result.errors)} lỗi; không nhập hồ sơ nào.", err=True)
+            raise typer.Exit(1)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    verb = "Hợp lệ" if dry_run else "Đã nhập"
+    typer.echo(f"{verb} {result.imported} hồ sơ; bỏ qua {result.skipped} hồ sơ đã có.")

@@ -1,0 +1,99 @@
+"""JSON views of dossiers, shared by the CLI and the HTTP API (so both say the same thing)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from engine.lifecycle.models import Dossier, DossierEvent, DossierStep, IssuedDocument
+from engine.lifecycle.service import allowed_actions, documents_of, events_of, steps_of
+from engine.lifecycle.states import State
+from engine.timezone import to_local
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return to_local(value).isoformat()
+    return value.isoformat()
+
+
+def dossier_summary(dossier: Dossier) -> dict[str, Any]:
+    state = State(dossier.state)
+    return {
+        "code": dossier.code,
+        "procedure": {"code": dossier.procedure_code, "name": dossier.procedure_name,
+                      "version": _iso(dossier.procedure_version)},
+        "state": state.value, "status_code": dossier.status_code, "status": state.label_vi,
+        "channel": dossier.channel,
+        "receiving_agency": dossier.receiving_agency,
+        "competent_agency": dossier.competent_agency,
+        "returning_agency": dossier.returning_agency,
+        "boundary_free": dossier.boundary_free,
+        "current_step": dossier.current_step, "assignee": dossier.assignee,
+        "applicant": {"name": dossier.applicant_name, "id_number": dossier.applicant_id_number,
+                      "address": dossier.applicant_address, "phone": dossier.applicant_phone,
+                      "email": dossier.applicant_email},
+        "components": dossier.components,
+        "limit": {"amount": dossier.limit_amount, "unit": dossier.limit_unit},
+        "received_at": _iso(dossier.received_at),
+        "transfer_due_at": _iso(dossier.transfer_due_at),
+        "original_due": _iso(dossier.original_due_date),
+        "due": _iso(dossier.due_date), "due_at": _iso(dossier.due_at),
+        "appointment": _iso(dossier.appointment_date),
+        "ended_at": _iso(dossier.ended_at), "end_kind": dossier.end_kind,
+        "returned_at": _iso(dossier.returned_at), "collected_by": dossier.collected_by,
+        "supplement_requests": dossier.supplement_count, "apologies": dossier.apology_count,
+        "flags": dossier.flags,
+        "register": {"year": dossier.register_year, "number": dossier.register_number},
+        "version": dossier.version,
+    }
+
+
+def event_json(event: DossierEvent) -> dict[str, Any]:
+    return {"seq": event.seq, "action": event.action, "at": _iso(event.at),
+            "actor": {"id": event.actor_id, "role": event.actor_role,
+                      "agency": event.actor_agency},
+            "state_before": event.state_before, "state_after": event.state_after,
+            "step_before": event.step_before, "step_after": event.step_after,
+            "reason": event.reason, "payload": event.payload, "request_id": event.request_id,
+            "hash": event.hash}
+
+
+def step_json(step: DossierStep) -> dict[str, Any]:
+    return {"seq": step.seq, "step": step.step_id, "name": step.step_name, "unit": step.unit,
+            "role": step.role, "assignee": step.assignee, "started_at": _iso(step.started_at),
+            "due_at": _iso(step.due_at), "finished_at": _iso(step.finished_at),
+            "outcome": step.outcome, "classification": step.classification}
+
+
+def document_json(document: IssuedDocument) -> dict[str, Any]:
+    return {"id": document.id, "form": document.form, "form_set": document.form_set,
+            "number": document.number, "issued_at": _iso(document.issued_at),
+            "issued_by": document.issued_by, "copy_of": document.copy_of}
+
+
+def agency_names(session: Session, dossier: Dossier) -> dict[str, str]:
+    """Short names of the agencies a dossier mentions, for people (codes are for machines)."""
+    from engine.agencies import Agency
+
+    codes = {dossier.receiving_agency, dossier.competent_agency, dossier.returning_agency}
+    names = {}
+    for code in codes:
+        agency = session.get(Agency, code)
+        names[code] = agency.short_name if agency else code
+    return names
+
+
+def dossier_detail(session: Session, dossier: Dossier) -> dict[str, Any]:
+    return {
+        **dossier_summary(dossier),
+        "agency_names": agency_names(session, dossier),
+        "allowed_actions": allowed_actions(session, dossier),
+        "events": [event_json(e) for e in events_of(session, dossier)],
+        "steps": [step_json(s) for s in steps_of(session, dossier)],
+        "documents": [document_json(d) for d in documents_of(session, dossier)],
+    }

@@ -1,0 +1,274 @@
+"""Server-rendered pages in Vietnamese: login, the counter, the inbox, the dashboard, the
+citizen lookup and administration. Pages call the same JSON API as any client, with the
+session cookie and a CSRF token instead of a bearer token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from engine.deadline import TimeUnit
+from engine.timezone import now_local
+from engine.users import Role, User
+from service.api.public import NOT_FOUND, lookup, public_view
+from service.auth import authenticate
+from service.deps import SessionDep, check_csrf, csrf_token
+from service.problems import Problem
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
+router = APIRouter(include_in_schema=False)
+
+HOME = {Role.CLERK: "/quay", Role.OFFICER: "/hop-thu", Role.LEADER: "/hop-thu",
+        Role.AUDITOR: "/kiem-soat", Role.ADMIN: "/quan-tri"}
+NAV = {
+    Role.CLERK: [("/quay", "Tiếp nhận"), ("/hop-thu", "Hồ sơ"), ("/tra-ket-qua", "Trả kết quả"),
+                 ("/tinh-han", "Tính ngày hẹn")],
+    Role.OFFICER: [("/hop-thu", "Hộp thư xử lý"), ("/tinh-han", "Tính ngày hẹn")],
+    Role.LEADER: [("/hop-thu", "Hộp thư xử lý"), ("/kiem-soat", "Thống kê"),
+                  ("/tinh-han", "Tính ngày hẹn")],
+    Role.AUDITOR: [("/kiem-soat", "Thống kê"), ("/hop-thu", "Hồ sơ")],
+    Role.ADMIN: [("/quan-tri", "Quản trị"), ("/quan-tri/lich", "Lịch làm việc"),
+                 ("/quan-tri/danh-muc", "Danh mục thủ tục")],
+}
+PUBLIC_NAV = [("/", "Tra cứu hồ sơ"), ("/tinh-han", "Tính ngày hẹn")]
+
+
+class LoginRequired(Exception):
+    """A page needs a signed-in user; the handler redirects to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def page_user(request: Request, session, *roles: Role) -> User:
+    """The signed-in user of a page (or a redirect to login); 403 page for a wrong role."""
+    username = request.session.get("user")
+    user = session.get(User, username) if username else None
+    if user is None or not user.active:
+        raise LoginRequired(str(request.url.path) + (f"?{request.url.query}"
+                                                     if request.url.query else ""))
+    if roles and user.role not in {r.value for r in roles}:
+        raise Problem(403, "forbidden", "Trang này không dành cho vai trò của bạn.")
+    return user
+
+
+def render(request: Request, template: str, user: User | None, active: str = "",
+           status_code: int = 200, **context: Any) -> HTMLResponse:
+    role = Role(user.role) if user else None
+    return TEMPLATES.TemplateResponse(request, template, {
+        "user": user, "role": role.value if role else None,
+        "role_label": role.label_vi if role else "",
+        "nav": NAV[role] if role else PUBLIC_NAV, "active": active,
+        "csrf": csrf_token(request), **context,
+    }, status_code=status_code)
+
+
+# ----- sign in and out --------------------------------------------------------------------
+
+@router.get("/dang-nhap", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "") -> HTMLResponse:
+    return render(request, "login.html", None, active="/dang-nhap", next=next, error=None)
+
+
+@router.post("/dang-nhap")
+def login(request: Request, session: SessionDep,
+          username: Annotated[str, Form(max_length=64)],
+          password: Annotated[str, Form(max_length=256)],
+          csrf: Annotated[str, Form(max_length=64)] = "",
+          next: Annotated[str, Form(max_length=500)] = "") -> Response:
+    check_csrf(request, csrf)
+    client = request.client.host if request.client else "?"
+    wait = request.app.state.login_limiter.hit(f"{username}|{client}")
+    if wait:
+        return render(request, "login.html", None, next=next, status_code=429,
+                      error=f"Đăng nhập sai quá nhiều lần; thử lại sau {int(wait) + 1} giây.")
+    user = authenticate(session, username.strip(), password)
+    if user is None:
+        return render(request, "login.html", None, next=next, status_code=401,
+                      error="Sai tên đăng nhập hoặc mật khẩu.")
+    request.app.state.login_limiter.reset(f"{username}|{client}")
+    request.session.clear()
+    request.session["user"] = user.username
+    target = next if next.startswith("/") and not next.startswith("//") else HOME[Role(user.role)]
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/dang-xuat")
+def logout(request: Request, csrf: Annotated[str, Form(max_length=64)] = "") -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+# ----- public pages -----------------------------------------------------------------------
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep) -> Response:
+    username = request.session.get("user")
+    user = session.get(User, username) if username else None
+    if user is not None:
+        return RedirectResponse(HOME[Role(user.role)], status_code=303)
+    return render(request, "lookup.html", None, active="/", result=None, error=None,
+                  code="", secret="")
+
+
+@router.get("/tra-cuu", response_class=HTMLResponse)
+def citizen_lookup(request: Request, session: SessionDep,
+                   ma: Annotated[str, Query(max_length=64)] = "",
+                   k: Annotated[str, Query(max_length=64)] = "") -> HTMLResponse:
+    """The citizen's page (the receipt's QR code points here): status in plain Vietnamese."""
+    code, secret = ma.strip(), k.strip()
+    if not code or not secret:
+        return render(request, "lookup.html", None, active="/", result=None, code=code,
+                      secret=secret, error="Vui lòng nhập mã hồ sơ và mã tra cứu in trên "
+                                           "Giấy tiếp nhận." if (code or secret) else None)
+    client = request.client.host if request.client else "?"
+    if request.app.state.public_limiter.hit(client):
+        return render(request, "lookup.html", None, active="/", result=None, code=code,
+                      secret=secret, status_code=429,
+                      error="Bạn tra cứu quá nhiều lần; vui lòng thử lại sau ít phút.")
+    try:
+        result = public_view(session, lookup(session, code, secret))
+    except Problem:
+        return render(request, "lookup.html", None, active="/", result=None, code=code,
+                      secret=secret, status_code=404, error=NOT_FOUND)
+    return render(request, "lookup.html", None, active="/", result=result, code=code,
+                  secret=secret, error=None)
+
+
+@router.get("/tinh-han", response_class=HTMLResponse)
+def calculator(request: Request, session: SessionDep) -> HTMLResponse:
+    """Tính ngày hẹn trả: the quick deadline calculator."""
+    username = request.session.get("user")
+    user = session.get(User, username) if username else None
+    return render(request, "calculator.html", user, active="/tinh-han",
+                  now=now_local().strftime("%Y-%m-%dT%H:%M"),
+                  units=[(u.value, u.label_vi) for u in TimeUnit])
+
+
+def install(app) -> None:
+    """Add the pages and the login redirect to ``app``."""
+    app.include_router(router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/dang-nhap?next={quote(exc.next_url)}", status_code=303)
+
+
+# ----- work pages -------------------------------------------------------------------------
+
+FORM_LABELS = {"receipt": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+               "supplement_request": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+               "refusal": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+               "apology": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+               "stop_notice": "Thông báo dừng giải quyết hồ sơ",
+               "control": "Phiếu kiểm soát quá trình giải quyết hồ sơ"}
+
+
+@router.get("/quay", response_class=HTMLResponse)
+def counter(request: Request, session: SessionDep) -> HTMLResponse:
+    """The reception clerk's screen: find a procedure, check components, receive/guide/refuse."""
+    from engine.agencies import Agency
+    from service.validation import PROVINCE_CODES
+
+    user = page_user(request, session, Role.CLERK)
+    agency = session.get(Agency, user.agency_code)
+    return render(request, "counter.html", user, active="/quay",
+                  agency_name=agency.name if agency else user.agency_code,
+                  provinces=sorted(PROVINCE_CODES))
+
+
+def _inbox(request: Request, session, user: User, title: str, active: str,
+           preset_state: str = "") -> HTMLResponse:
+    from sqlmodel import select
+
+    from engine.lifecycle.states import State
+
+    officers = session.exec(select(User).where(User.agency_code == user.agency_code,
+                                               User.role == Role.OFFICER.value)).all()
+    return render(request, "inbox.html", user, active=active, title=title, officers=officers,
+                  preset_state=preset_state,
+                  states=[(s.value, s.label_vi) for s in State if s is not State.NEW])
+
+
+@router.get("/hop-thu", response_class=HTMLResponse)
+def inbox(request: Request, session: SessionDep) -> HTMLResponse:
+    """Officers' inbox ordered by urgency (clerks and auditors see their scope the same way)."""
+    user = page_user(request, session, Role.OFFICER, Role.LEADER, Role.CLERK, Role.AUDITOR)
+    title = "Hộp thư xử lý" if user.role in (Role.OFFICER, Role.LEADER) else "Hồ sơ"
+    return _inbox(request, session, user, title, "/hop-thu")
+
+
+@router.get("/tra-ket-qua", response_class=HTMLResponse)
+def returns(request: Request, session: SessionDep) -> HTMLResponse:
+    """Results waiting at the counter and dossiers waiting for the applicant's supplement."""
+    user = page_user(request, session, Role.CLERK)
+    return _inbox(request, session, user, "Trả kết quả và nhận bổ sung", "/tra-ket-qua",
+                  preset_state="result_ready")
+
+
+@router.get("/ho-so/{code}", response_class=HTMLResponse)
+def dossier_page(code: str, request: Request, session: SessionDep) -> HTMLResponse:
+    from engine.lifecycle.states import Action
+
+    user = page_user(request, session, Role.CLERK, Role.OFFICER, Role.LEADER, Role.AUDITOR)
+    return render(request, "dossier.html", user, active="/hop-thu", code=code,
+                  action_labels={a.value: a.label_vi for a in Action},
+                  form_labels=FORM_LABELS)
+
+
+# ----- administration ---------------------------------------------------------------------
+
+def _agencies(session) -> list[tuple[str, str]]:
+    from sqlmodel import col, select
+
+    from engine.agencies import Agency
+
+    return [(a.code, a.name) for a in session.exec(select(Agency).order_by(col(Agency.code)))]
+
+
+@router.get("/quan-tri", response_class=HTMLResponse)
+def admin_users(request: Request, session: SessionDep) -> HTMLResponse:
+    user = page_user(request, session, Role.ADMIN)
+    return render(request, "admin_users.html", user, active="/quan-tri",
+                  agencies=_agencies(session), roles=[(r.value, r.label_vi) for r in Role])
+
+
+@router.get("/quan-tri/lich", response_class=HTMLResponse)
+def admin_calendar(request: Request, session: SessionDep) -> HTMLResponse:
+    from engine.calendar import DayKind
+
+    user = page_user(request, session, Role.ADMIN)
+    kinds = {"holiday": "Ngày lễ, Tết", "compensatory": "Nghỉ bù",
+             "swapped_off": "Nghỉ hoán đổi", "makeup_workday": "Ngày làm bù",
+             "local_off": "Nghỉ riêng của cơ quan"}
+    return render(request, "admin_calendar.html", user, active="/quan-tri/lich",
+                  agencies=_agencies(session), kinds=[(k.value, kinds[k.value]) for k in DayKind],
+                  year=now_local().year)
+
+
+@router.get("/quan-tri/danh-muc", response_class=HTMLResponse)
+def admin_catalogue(request: Request, session: SessionDep) -> HTMLResponse:
+    user = page_user(request, session, Role.ADMIN)
+    return render(request, "admin_catalogue.html", user, active="/quan-tri/danh-muc")
+
+
+@router.get("/kiem-soat", response_class=HTMLResponse)
+def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
+    """The auditors' (and leaders') dashboard: figures, charts, every number drillable."""
+    from sqlmodel import select
+
+    from engine.procedures import ProcedureVersionRow
+
+    user = page_user(request, session, Role.AUDITOR, Role.LEADER)
+    today = now_local().date()
+    labels = dict(_agencies(session))
+    labels.update({r.code: r.name for r in session.exec(select(ProcedureVersionRow))})
+    return render(request, "dashboard.html", user, active="/kiem-soat", labels=labels,
+                  date_from=today.replace(month=1, day=1).isoformat(),
+                  date_to=today.isoformat())
