@@ -1,0 +1,437 @@
+"""Benchmark: dossiers through a full lifecycle, the engine vs a floor of plain Core writes.
+
+Each dossier goes receive → transfer → forward (appraise → approve) → finish → return_result:
+five actions, one transaction each, as the service runs them. The FLOOR writes the same rows
+(the dossier insert and its updates, events, hand-off steps, the receipt, the counters) with
+plain SQLAlchemy Core in the same five transactions per dossier — the cost of the storage
+alone, with none of the engine's reads, checks, clock replay or hashing.
+
+    .venv/bin/python bench/lifecycle.py [--dossiers 10000] [--db sqlite|postgresql|both]
+                                        [--pg-url postgresql://postgres@127.0.0.1:5432/test]
+
+SQLite runs on a temporary file (WAL, synchronous=NORMAL: ``engine.db.make_engine``);
+PostgreSQL in a fresh schema of ``--pg-url`` (default ``MOTCUA_TEST_DATABASE_URL``), dropped at
+the end. Goals: engine ≥ 0.5 × the floor's actions per second; one transition fired through
+the shared machine ≤ 20 µs.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path and bench/calendar.py would shadow the
+# standard library's calendar module.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import secrets  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
+from typing import Any  # noqa: E402
+
+from sqlalchemy import Engine, create_engine, func, insert, make_url, select, text, update  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from engine.agencies import Agency  # noqa: E402
+from engine.calendar import national_calendar  # noqa: E402
+from engine.db import make_engine, session_scope  # noqa: E402
+from engine.lifecycle.consistency import inconsistent_dossiers  # noqa: E402
+from engine.lifecycle.machine import machine_for  # noqa: E402
+from engine.lifecycle.models import (  # noqa: E402
+    Counter,
+    Dossier,
+    DossierEvent,
+    DossierStep,
+    IssuedDocument,
+)
+from engine.lifecycle.service import Actor, Applicant, act, receive  # noqa: E402
+from engine.migrate import upgrade  # noqa: E402
+from engine.procedures import ProcedureSpec, save_version  # noqa: E402
+from engine.settings import normalize_database_url  # noqa: E402
+from engine.timezone import VN_TZ  # noqa: E402
+
+# ----- the seeded world (copied from tests/engine/lifecycle/conftest.py) ----------------------
+
+CENTRE = "000.00.00.H31"
+DEPT = "000.00.10.H31"
+COMMUNE = "000.01.00.H31"
+PROCEDURE = {
+    "code": "1.000001", "name": "Cấp giấy phép thử nghiệm", "field": "Thử nghiệm",
+    "level": "tinh", "effective_from": "2019-01-01",
+    "time_limit": {"amount": 5, "unit": "working_days"},
+    "supplement_effect": "restart",
+    "pause_reasons": ["Xác minh thực địa"],
+    "components": [{"name": "Đơn đề nghị", "originals": 1, "copies": 0},
+                   {"name": "Bản sao giấy tờ tùy thân", "originals": 0, "copies": 1}],
+    "steps": [
+        {"id": "receive", "name": "Tiếp nhận", "role": "clerk", "unit": "one_stop",
+         "budget": {"amount": 4, "unit": "working_hours"},
+         "actions": ["receive", "transfer", "refuse_at_reception"]},
+        {"id": "appraise", "name": "Thẩm định", "role": "officer", "unit": "competent",
+         "budget": {"amount": 3, "unit": "working_days"},
+         "actions": ["forward", "request_supplement", "consult", "pause", "request_payment",
+                     "finish"]},
+        {"id": "approve", "name": "Ký duyệt", "role": "leader", "unit": "competent",
+         "budget": {"amount": 1, "unit": "working_days"},
+         "actions": ["finish", "send_back", "refuse", "forward"]},
+        {"id": "return", "name": "Trả kết quả", "role": "clerk", "unit": "one_stop",
+         "budget": {"amount": 4, "unit": "working_hours"}, "actions": ["return_result"]},
+    ],
+    "result": {"type": "Giấy phép", "is_document": True},
+}
+CLERK = Actor("clerk1", "clerk", CENTRE, "Nguyễn Thị Lan")
+OFFICER = Actor("officer1", "officer", DEPT, "Trần Văn Minh")
+LEADER = Actor("leader1", "leader", DEPT, "Lê Văn Hùng")
+APPLICANT = Applicant(name="Nguyễn Văn An", id_number="031203004567",
+                      address="Số 5 Lạch Tray, Hải Phòng", phone="0912345678")
+COMPONENTS = [{"name": "Đơn đề nghị", "originals": 1, "copies": 0},
+              {"name": "Bản sao giấy tờ tùy thân", "originals": 0, "copies": 1}]
+ACTIONS_PER_DOSSIER = 5
+PER_DAY = 1000  # dossiers received per local day (the 2018 code format allows 9 999)
+
+
+def seed(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        session.add(Agency(code=CENTRE, name="Trung tâm Phục vụ hành chính công thành phố Hải "
+                           "Phòng", short_name="TTPVHCC Hải Phòng", level="tinh",
+                           place_name="Hải Phòng", is_one_stop=True))
+        session.add(Agency(code=DEPT, name="Sở Thử nghiệm", short_name="Sở TN", level="tinh",
+                           place_name="Hải Phòng", one_stop_code=CENTRE))
+        session.add(Agency(code=COMMUNE, name="Trung tâm Phục vụ hành chính công phường Lê "
+                           "Chân", short_name="TTPVHCC Lê Chân", level="xa",
+                           place_name="Hải Phòng", is_one_stop=True, one_stop_code=COMMUNE))
+        save_version(session, spec=ProcedureSpec.from_dict(PROCEDURE))
+        later = dict(PROCEDURE, effective_from="2025-07-01",
+                     time_limit={"amount": 3, "unit": "working_days"})
+        save_version(session, spec=ProcedureSpec.from_dict(later))
+
+
+# ----- the plan: when each dossier's actions happen -----------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Times:
+    received: datetime
+    transferred: datetime
+    forwarded: datetime
+    finished: datetime
+    returned: datetime
+
+
+def plan(dossiers: int) -> list[Times]:
+    """``PER_DAY`` dossiers per working day from 03/03/2025, each through its lifecycle over
+    the next working days, a few seconds apart so events stay in order."""
+    calendar = national_calendar()
+    day, days = date(2025, 3, 2), []
+    while len(days) < dossiers // PER_DAY + 1:
+        day = calendar.next_working_day(day)
+        days.append(day)
+
+    def at(d: date, hour: int, i: int) -> datetime:
+        return datetime(d.year, d.month, d.day, hour, tzinfo=VN_TZ) + timedelta(seconds=2 * i)
+
+    times = []
+    for n in range(dossiers):
+        d, i = days[n // PER_DAY], n % PER_DAY
+        times.append(Times(at(d, 8, i), at(d, 9, i), at(calendar.next_working_day(d), 10, i),
+                           at(calendar.add_working_days(d, 2), 10, i),
+                           at(calendar.add_working_days(d, 3), 9, i)))
+    return times
+
+
+# ----- the engine ---------------------------------------------------------------------------
+
+def run_engine(engine: Engine, times: list[Times]) -> None:
+    for t in times:
+        with session_scope(engine) as session:
+            code = receive(session, actor=CLERK, procedure_code="1.000001", applicant=APPLICANT,
+                           components=COMPONENTS, competent_agency=DEPT,
+                           at=t.received).dossier.code
+        with session_scope(engine) as session:
+            act(session, code=code, action="transfer", actor=CLERK, at=t.transferred)
+        with session_scope(engine) as session:
+            act(session, code=code, action="forward", actor=OFFICER, at=t.forwarded,
+                payload={"assignee": LEADER.id})
+        with session_scope(engine) as session:
+            act(session, code=code, action="finish", actor=LEADER, at=t.finished)
+        with session_scope(engine) as session:
+            act(session, code=code, action="return_result", actor=CLERK, at=t.returned,
+                payload={"collected_by": APPLICANT.name})
+
+
+# ----- the floor ----------------------------------------------------------------------------
+
+UPSERT = text("INSERT INTO counter (scope, value) VALUES (:scope, 1) "
+              "ON CONFLICT (scope) DO UPDATE SET value = counter.value + 1 RETURNING value")
+
+
+def _template(model: Any, **values: Any) -> dict[str, Any]:
+    """All column values of one row of ``model`` (defaults included), built once."""
+    row = model(**values).model_dump()
+    row.pop("id", None)
+    return row
+
+
+def floor_runner() -> Callable[[Engine, list[Times]], None]:
+    """:func:`run_engine`'s rows in the same transactions, written with Core (templates of
+    every row are built once, outside the timed part)."""
+    dossier_t, event_t = Dossier.__table__, DossierEvent.__table__
+    step_t, document_t = DossierStep.__table__, IssuedDocument.__table__
+    now = datetime.now(UTC)
+    dossier_row = _template(
+        Dossier, code="", secret="", procedure_code="1.000001",
+        procedure_version=date(2019, 1, 1), procedure_name=PROCEDURE["name"], channel="counter",
+        state="received", status_code=2, receiving_agency=CENTRE, competent_agency=DEPT,
+        returning_agency=CENTRE, current_step="receive", applicant_name=APPLICANT.name,
+        applicant_id_number=APPLICANT.id_number, applicant_address=APPLICANT.address,
+        applicant_phone=APPLICANT.phone, components=COMPONENTS, limit_amount=5.0,
+        limit_unit="working_days", supplement_effect="restart", register_year=2025,
+        created_at=now, updated_at=now)
+    event_row = _template(
+        DossierEvent, dossier_id=0, seq=1, action="receive", at=now, recorded_at=now,
+        actor_id=CLERK.id, actor_role=CLERK.role, actor_agency=CLERK.agency,
+        state_before="new", state_after="received", payload={}, prev_hash="0" * 64,
+        hash="f" * 64)
+    step_row = _template(DossierStep, dossier_id=0, seq=1, step_id="receive",
+                         step_name="Tiếp nhận", unit=CENTRE, role="clerk", started_at=now)
+    document_row = _template(IssuedDocument, form="receipt", form_set="2018", issued_at=now,
+                             issued_by=CLERK.id,
+                             payload={"copies": ["Lưu", "Giao khách hàng"]})
+
+    def event(conn, dossier_id: int, seq: int, action: str, actor: Actor, at: datetime,
+              before: str, after: str) -> int:
+        return conn.execute(insert(event_t).returning(event_t.c.id), [dict(
+            event_row, dossier_id=dossier_id, seq=seq, action=action, at=at, recorded_at=at,
+            actor_id=actor.id, actor_role=actor.role, actor_agency=actor.agency,
+            state_before=before, state_after=after, hash=secrets.token_hex(32))]).scalar_one()
+
+    def step(conn, dossier_id: int, seq: int, step_id: str, role: str, at: datetime) -> int:
+        return conn.execute(insert(step_t).returning(step_t.c.id), [dict(
+            step_row, dossier_id=dossier_id, seq=seq, step_id=step_id, role=role,
+            started_at=at, due_at=at)]).scalar_one()
+
+    def close(conn, step_id: int, actor: Actor, at: datetime, outcome: str) -> None:
+        conn.execute(update(step_t).where(step_t.c.id == step_id).values(
+            finished_at=at, finished_by=actor.id, outcome=outcome, classification="on_time"))
+
+    def move(conn, dossier_id: int, version: int, **values: Any) -> None:
+        conn.execute(update(dossier_t).where(dossier_t.c.id == dossier_id,
+                                             dossier_t.c.version == version - 1)
+                     .values(version=version, **values))
+
+    def run_floor(engine: Engine, times: list[Times]) -> None:
+        for t in times:
+            day = t.received.astimezone(VN_TZ)
+            with engine.begin() as conn:
+                number = conn.execute(UPSERT, {"scope": f"code:2018:{CENTRE}:{day:%y%m%d}"}
+                                      ).scalar()
+                register = conn.execute(UPSERT, {"scope": f"register:{CENTRE}:{day.year}"}
+                                        ).scalar()
+                receipt = conn.execute(UPSERT, {"scope": f"doc:receipt:{CENTRE}:{day.year}"}
+                                       ).scalar()
+                code = f"{CENTRE}-{day:%y%m%d}-{number:04d}"
+                dossier_id = conn.execute(insert(dossier_t).returning(dossier_t.c.id), [dict(
+                    dossier_row, code=code, secret=secrets.token_urlsafe(12),
+                    **({"search_text": code} if "search_text" in dossier_row else {}),
+                    received_at=t.received, clock_started_at=t.received,
+                    transfer_due_at=t.transferred, register_number=register,
+                    due_date=t.returned.date(), due_at=t.returned,
+                    appointment_date=t.returned.date(), original_due_date=t.returned.date())]
+                                         ).scalar_one()
+                open_step = step(conn, dossier_id, 1, "receive", "clerk", t.received)
+                event_id = event(conn, dossier_id, 1, "receive", CLERK, t.received, "new",
+                                 "received")
+                conn.execute(insert(document_t), [dict(
+                    document_row, dossier_id=dossier_id, number=f"{receipt:02d}/TNHS",
+                    issued_at=t.received, event_id=event_id)])
+            with engine.begin() as conn:
+                move(conn, dossier_id, 2, state="in_processing", status_code=4,
+                     current_step="appraise", transferred_at=t.transferred)
+                close(conn, open_step, CLERK, t.transferred, "transfer")
+                open_step = step(conn, dossier_id, 2, "appraise", "officer", t.transferred)
+                event(conn, dossier_id, 2, "transfer", CLERK, t.transferred, "received",
+                      "in_processing")
+            with engine.begin() as conn:
+                move(conn, dossier_id, 3, current_step="approve", assignee=LEADER.id)
+                close(conn, open_step, OFFICER, t.forwarded, "forward")
+                open_step = step(conn, dossier_id, 3, "approve", "leader", t.forwarded)
+                event(conn, dossier_id, 3, "forward", OFFICER, t.forwarded, "in_processing",
+                      "in_processing")
+            with engine.begin() as conn:
+                move(conn, dossier_id, 4, state="result_ready", status_code=9,
+                     current_step="return", ended_at=t.finished, end_kind="result_ready")
+                close(conn, open_step, LEADER, t.finished, "finish")
+                open_step = step(conn, dossier_id, 4, "return", "clerk", t.finished)
+                event(conn, dossier_id, 4, "finish", LEADER, t.finished, "in_processing",
+                      "result_ready")
+            with engine.begin() as conn:
+                move(conn, dossier_id, 5, state="returned", status_code=10, current_step=None,
+                     returned_at=t.returned, collected_by=APPLICANT.name)
+                close(conn, open_step, CLERK, t.returned, "return_result")
+                event(conn, dossier_id, 5, "return_result", CLERK, t.returned, "result_ready",
+                      "returned")
+
+    return run_floor
+
+
+# ----- databases ----------------------------------------------------------------------------
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="motcua-bench-") as folder:
+        yield f"sqlite:///{Path(folder) / 'bench.db'}"
+
+
+def postgres_database(admin_url: str) -> Callable[[], Any]:
+    @contextmanager
+    def database() -> Iterator[str]:
+        admin = create_engine(normalize_database_url(admin_url), isolation_level="AUTOCOMMIT")
+        schema = f"bench_{secrets.token_hex(5)}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            yield make_url(admin.url).update_query_dict(
+                {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    return database
+
+
+@dataclass
+class Run:
+    seconds: float = 0.0
+    rows: dict[str, int] | None = None
+    check_seconds: float = 0.0
+    anomalies: int = 0
+
+
+def count_rows(engine: Engine) -> dict[str, int]:
+    with Session(engine) as session:
+        return {t.__tablename__: session.execute(select(func.count()).select_from(t))
+                .scalar_one() for t in (Dossier, DossierEvent, DossierStep, IssuedDocument,
+                                        Counter)}
+
+
+def compare(database: Callable[[], Any], times: list[Times], *, chunk: int,
+            check: bool) -> tuple[Run, Run]:
+    """Time the engine and the floor on two fresh databases of the same kind, alternating
+    chunks of ``chunk`` dossiers so that a busy machine slows both alike."""
+    engine_run, floor_run = Run(), Run()
+    with database() as engine_url, database() as floor_url:
+        engines = []
+        try:
+            for url in (engine_url, floor_url):
+                upgrade(url)
+                engines.append(make_engine(url))
+                seed(engines[-1])
+            run_floor = floor_runner()
+            for start in range(0, len(times), chunk):
+                part = times[start:start + chunk]
+                for run, runner, engine in ((engine_run, run_engine, engines[0]),
+                                            (floor_run, run_floor, engines[1])):
+                    started = time.perf_counter()
+                    runner(engine, part)
+                    run.seconds += time.perf_counter() - started
+            engine_run.rows, floor_run.rows = count_rows(engines[0]), count_rows(engines[1])
+            if check:
+                with Session(engines[0]) as session:
+                    started = time.perf_counter()
+                    engine_run.anomalies = len(inconsistent_dossiers(session))
+                    engine_run.check_seconds = time.perf_counter() - started
+        finally:
+            for engine in engines:
+                engine.dispose()
+    return engine_run, floor_run
+
+
+# ----- the machine alone --------------------------------------------------------------------
+
+def machine_cost(fires: int) -> tuple[float, float]:
+    """µs per transition: through ``DossierMachine.fire`` and a bare ``Event.trigger``."""
+    spec = ProcedureSpec.from_dict(PROCEDURE)
+    machine = machine_for(spec.key)
+
+    class Row:
+        __slots__ = ("received_at", "state")
+
+        def __init__(self) -> None:
+            self.state, self.received_at = "in_processing", None
+
+    row = Row()
+    for _ in range(1000):  # warm up
+        machine.fire("pause", row)
+        machine.fire("resume", row)
+    started = time.perf_counter()
+    for _ in range(fires // 2):
+        machine.fire("pause", row)
+        machine.fire("resume", row)
+    fire = (time.perf_counter() - started) / (fires // 2 * 2) * 1e6
+    pause, resume = machine._machine.events["pause"], machine._machine.events["resume"]
+    started = time.perf_counter()
+    for _ in range(fires // 2):
+        pause.trigger(row)
+        resume.trigger(row)
+    trigger = (time.perf_counter() - started) / (fires // 2 * 2) * 1e6
+    return fire, trigger
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dossiers", type=int, default=10_000)
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--pg-url", default=os.environ.get(
+        "MOTCUA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--fires", type=int, default=200_000)
+    parser.add_argument("--chunk", type=int, default=250,
+                        help="dossiers per alternation between the engine and the floor")
+    parser.add_argument("--no-check", action="store_true",
+                        help="skip the consistency check of the engine's database")
+    args = parser.parse_args()
+
+    times = plan(args.dossiers)
+    actions = args.dossiers * ACTIONS_PER_DOSSIER
+    databases = {"sqlite": sqlite_database, "postgresql": postgres_database(args.pg_url)}
+    chosen = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    print(f"{args.dossiers} dossiers × {ACTIONS_PER_DOSSIER} actions = {actions} transactions "
+          f"per run; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+          flush=True)
+    results = []
+    for name in chosen:
+        started = time.perf_counter()
+        engine_run, floor_run = compare(databases[name], times, chunk=args.chunk,
+                                        check=not args.no_check)
+        print(f"  {name}: engine {engine_run.seconds:.1f} s, floor {floor_run.seconds:.1f} s "
+              f"({time.perf_counter() - started:.0f} s with set-up and checks)", flush=True)
+        if engine_run.rows != floor_run.rows:
+            print(f"  !! row counts differ: engine {engine_run.rows}, floor {floor_run.rows}")
+        results.append((name, engine_run, floor_run))
+
+    fire, trigger = machine_cost(args.fires)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    print()
+    print(f"{'database':<11}{'engine act/s':>13}{'floor act/s':>13}{'ratio':>7}"
+          f"{'engine s':>10}{'floor s':>9}  goal ratio ≥ 0.5")
+    for name, engine_run, floor_run in results:
+        engine_rate, floor_rate = actions / engine_run.seconds, actions / floor_run.seconds
+        ratio = engine_rate / floor_rate
+        print(f"{name:<11}{engine_rate:>13,.0f}{floor_rate:>13,.0f}{ratio:>7.2f}"
+              f"{engine_run.seconds:>10.1f}{floor_run.seconds:>9.1f}  "
+              f"{'ok' if ratio >= 0.5 else 'BELOW GOAL'}")
+    for name, engine_run, _ in results:
+        if not args.no_check:
+            print(f"{name}: consistency check of {engine_run.rows['dossier']} dossiers "
+                  f"{engine_run.check_seconds:.1f} s, {engine_run.anomalies} anomalies")
+    print(f"rows per run: {results[0][1].rows if results else '-'}")
+    print(f"machine: {fire:.1f} µs per fire (DossierMachine.fire), {trigger:.1f} µs per bare "
+          f"Event.trigger; goal ≤ 20 µs: {'ok' if fire <= 20 else 'ABOVE GOAL'}")
+
+
+if __name__ == "__main__":
+    main()
