@@ -62,7 +62,9 @@ COLUMNS = ("code", "secret", "procedure_code", "procedure_version", "procedure_n
            "sets_count", "return_method", "received_at", "clock_started_at", "limit_amount",
            "limit_unit", "supplement_effect", "original_due_date", "due_date",
            "appointment_date", "ended_at", "end_kind", "returned_at", "supplement_count",
-           "apology_count", "flags", "imported", "version", "created_at", "updated_at")
+           "apology_count", "flags", "imported", "version", "created_at", "updated_at",
+           "ended_on", "was_paused", "apology_on", "apology_late", "ended_awaiting_supplement",
+           "clock_settled_on")
 EVENT_COLUMNS = ("dossier_id", "seq", "action", "at", "recorded_at", "actor_id", "actor_role",
                  "actor_agency", "state_before", "state_after", "payload", "imported",
                  "prev_hash", "hash")
@@ -176,7 +178,7 @@ def generate(n: int, seed_value: int = 7):
             end = due
         else:
             end = cal.add_working_days(due, rng.randint(1, 10))
-        apology = 0
+        apology, apology_on, late_apology = 0, None, False
         if end > due and rng.random() < 0.4:
             apology = 1
             late_apology = rng.random() < 0.2
@@ -185,7 +187,7 @@ def generate(n: int, seed_value: int = 7):
                 when = day
             if late_apology:
                 flags.append("apology_late")
-            t_a = _utc(when, 610)
+            t_a, apology_on = _utc(when, 610), when
             new_due = cal.add_working_days(end, 1)
             events.append(("apologise", t_a, "in_processing", "in_processing",
                            {"kind": "apology", "at": iso(t_a), "reason": "Cần xác minh",
@@ -216,7 +218,10 @@ def generate(n: int, seed_value: int = 7):
                received, float(amount), unit, "restart", original_due, due,
                due if not apology else cal.add_working_days(end, 1), ended_at, end_kind,
                returned, supplements, apology, json.dumps(sorted(set(flags))), False, 1, now,
-               now)
+               now,
+               # the report columns the lifecycle keeps (migration 0005)
+               end if ended_at else None, paused, apology_on, late_apology, False,
+               cursor if supplements or paused else None)
         keep = supplements or paused or apology
         yield row, (events if keep else [])
 
@@ -284,9 +289,12 @@ def write_postgres(url: str, schema: str, n: int) -> float:
                     copy.write_row(e)
             cur.execute("SELECT setval(pg_get_serial_sequence('dossier', 'id'), %s)",
                         (dossier_id,))
-            cur.execute("ANALYZE dossier")
-            cur.execute("ANALYZE dossier_event")
         con.commit()
+        # What autovacuum does soon after a bulk load: statistics, and the visibility map
+        # that lets the report read its covering index without visiting the rows.
+        con.autocommit = True
+        con.execute("VACUUM ANALYZE dossier")
+        con.execute("VACUUM ANALYZE dossier_event")
     return time.perf_counter() - t0
 
 
@@ -294,6 +302,11 @@ def write_postgres(url: str, schema: str, n: int) -> float:
 
 FLOOR_SQL = ("SELECT competent_agency, count(*), count(ended_at), max(due_date) "
              "FROM dossier GROUP BY competent_agency")
+#: The same bare grouped scan over columns of the report's covering index (ix_dossier_report):
+#: what the floor costs when it, too, reads the narrow index instead of the rows. Printed
+#: beside the issue's floor so that the index's share of the speed-up is visible.
+INDEX_FLOOR_SQL = ("SELECT competent_agency, count(*), count(ended_on), max(due_date) "
+                   "FROM dossier GROUP BY competent_agency")
 
 
 def best(fn, repeat: int = 3) -> float:
@@ -309,6 +322,7 @@ def best(fn, repeat: int = 3) -> float:
 def measure(engine) -> dict:
     with Session(engine) as session:
         floor = best(lambda: session.execute(text(FLOOR_SQL)).all())
+        index_floor = best(lambda: session.execute(text(INDEX_FLOOR_SQL)).all())
         result = {}
 
         def report():
@@ -321,6 +335,7 @@ def measure(engine) -> dict:
         tracemalloc.stop()
         t = result["fig"].totals
     return {"floor_s": floor, "report_s": full, "ratio": full / floor if floor else None,
+            "index_floor_s": index_floor, "index_ratio": full / index_floor,
             "peak_kib": peak / 1024, "replayed": t.replayed,
             "received": t.received, "ended": t.ended, "pending": t.pending,
             "on_time_rate_766": t.on_time_rate_766}
@@ -379,7 +394,8 @@ def main() -> None:
             r = run(db, n, args.pg_url)
             print(f"{db:10} {n:>9,} dossiers: generate {r['generate_s']:6.1f} s | floor "
                   f"{r['floor_s'] * 1000:8.1f} ms | report {r['report_s'] * 1000:8.1f} ms | "
-                  f"ratio {r['ratio']:.2f}x | report peak {r['peak_kib']:8.0f} KiB | "
+                  f"ratio {r['ratio']:.2f}x | index floor {r['index_floor_s'] * 1000:7.1f} ms "
+                  f"(ratio {r['index_ratio']:.1f}x) | report peak {r['peak_kib']:8.0f} KiB | "
                   f"replayed {r['replayed']:,} | 766 rate {r['on_time_rate_766']:.3f}",
                   flush=True)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -117,7 +117,16 @@ class Due:
     due_date: date
     due_at: datetime
     shift_reason: str | None = None
-    notes: tuple[DayNote, ...] = field(default_factory=tuple)
+    #: The calendar the date was computed on; the day-by-day notes are derived from it only
+    #: when asked (:attr:`notes`): reports replay thousands of clocks and never read them.
+    calendar: WorkingCalendar | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def notes(self) -> tuple[DayNote, ...]:
+        """Each day between receipt and the due date that was skipped or specially counted."""
+        if self.calendar is None:
+            return ()
+        return tuple(self.calendar.explain(to_local(self.received_at).date(), self.due_date))
 
     def explanation(self) -> dict[str, object]:
         """The machine- and human-readable *why* of the date (CLI, API, receipt screen)."""
@@ -177,11 +186,10 @@ def compute_due(
             start = local_instant(counted_from, calendar.office_hours.opens)
         due_at = calendar.add_working_hours(start, timedelta(hours=limit.amount))
         return Due(received_at, limit, counted_from, due_at.date(), due_at, shift_reason,
-                   tuple(calendar.explain(receipt_day, due_at.date())))
+                   calendar)
 
     due_at = _due_instant(due_date, local, calendar, policy)
-    return Due(received_at, limit, counted_from, due_date, due_at, shift_reason,
-               tuple(calendar.explain(receipt_day, due_date)))
+    return Due(received_at, limit, counted_from, due_date, due_at, shift_reason, calendar)
 
 
 def _due_instant(due_date: date, received_local: datetime, calendar: WorkingCalendar,
@@ -204,9 +212,7 @@ def extend_due(due: Due, calendar: WorkingCalendar, start: datetime, end: dateti
     if unit is TimeUnit.WORKING_HOURS:
         lost = calendar.working_time_between(start, end)
         due_at = calendar.add_working_hours(due.due_at, lost)
-        return replace(due, due_date=due_at.date(), due_at=due_at,
-                       notes=tuple(calendar.explain(to_local(due.received_at).date(),
-                                                    due_at.date())))
+        return replace(due, due_date=due_at.date(), due_at=due_at, calendar=calendar)
     start_day, end_day = to_local(start).date(), to_local(end).date()
     if unit is TimeUnit.CALENDAR_DAYS:
         due_date = calendar.add_calendar_days(due.due_date, max(0, (end_day - start_day).days))
@@ -214,8 +220,7 @@ def extend_due(due: Due, calendar: WorkingCalendar, start: datetime, end: dateti
         lost_days = max(0, calendar.working_days_between(start_day, end_day))
         due_date = calendar.add_working_days(due.due_date, lost_days)
     due_at = local_instant(due_date, to_local(due.due_at).time())
-    return replace(due, due_date=due_date, due_at=due_at,
-                   notes=tuple(calendar.explain(to_local(due.received_at).date(), due_date)))
+    return replace(due, due_date=due_date, due_at=due_at, calendar=calendar)
 
 
 # ----- explanation text ---------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -25,6 +25,17 @@ class Dossier(SQLModel, table=True):
     """
 
     __tablename__ = "dossier"
+    __table_args__ = (
+        # Reports read this narrow index instead of the wide rows (migration 0005).
+        Index("ix_dossier_report", "competent_agency", "received_at", "ended_on", "due_date",
+              "channel", "end_kind", "supplement_count", "was_paused", "apology_on",
+              "apology_late", "ended_awaiting_supplement", "clock_settled_on", "procedure_code",
+              "procedure_version", "receiving_agency"),
+        # The only dossiers a report may have to replay (their due date can move).
+        Index("ix_dossier_clock_moved", "id",
+              sqlite_where=text("supplement_count > 0 OR was_paused"),
+              postgresql_where=text("supplement_count > 0 OR was_paused")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=64, unique=True)
@@ -68,6 +79,19 @@ class Dossier(SQLModel, table=True):
     collected_by: str | None = Field(default=None, max_length=255)
     supplement_count: int = 0
     apology_count: int = 0
+    # What the period reports read (kept with the clock, migration 0005): the local day
+    # processing ended (ngày kết thúc xử lý, also for a withdrawal before the clock started),
+    # whether the clock was ever paused, the day of the apology letter and whether it was
+    # late, and whether the dossier ended while waiting for a supplement.
+    ended_on: date | None = None
+    was_paused: bool = False
+    apology_on: date | None = None
+    apology_late: bool = False
+    ended_awaiting_supplement: bool = False
+    # The day of the last event that moved the due date (supplement, pause); None while a
+    # supplement wait or a pause is open. A report for a period ending on or after this day
+    # can trust the stored due date; for an earlier period it replays the clock.
+    clock_settled_on: date | None = None
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     calendar_version: str | None = Field(default=None, max_length=32)
     register_year: int | None = None

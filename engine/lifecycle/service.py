@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from engine.agencies import Agency, default_competent
 from engine.calendar import WorkingCalendar
 from engine.calendar.store import load_calendar
-from engine.clock import ClockError, ClockEvent, EventKind, replay
+from engine.clock import ClockError, ClockEvent, ClockState, EventKind, replay
 from engine.deadline import TimeLimit, TimeUnit, compute_due
 from engine.lifecycle import audit, codes
 from engine.lifecycle.errors import (
@@ -577,6 +577,7 @@ def _perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Ac
 
     dossier.status_code = State(dossier.state).national_code
     dossier.flags = sorted(set(dossier.flags) | set(ctx.flags))
+    _mark_terminal_without_clock(dossier, at)
     dossier.updated_at = utcnow()
     if state_before != State.NEW.value:
         _compare_and_set(session, dossier)
@@ -688,7 +689,32 @@ def _apply_clock(session: Session, dossier: Dossier, spec: ProcedureSpec,
     dossier.ended_at = state.ended_at
     dossier.end_kind = state.end_kind.value if state.end_kind else None
     dossier.calendar_version = calendar.version
+    store_report_columns(dossier, state)
     return list(state.flags)
+
+
+def store_report_columns(dossier: Dossier, state: ClockState) -> None:
+    """Keep what the period reports read (``engine.reports.figures``) with the clock's verdict,
+    so that a report over a million dossiers compares stored columns instead of replaying."""
+    dossier.ended_on = to_local(state.ended_at).date() if state.ended_at else None
+    dossier.was_paused = bool(state.pauses)
+    dossier.apology_on = (min(to_local(a.at).date() for a in state.apologies)
+                          if state.apologies else None)
+    dossier.apology_late = any(not a.in_time for a in state.apologies)
+    dossier.ended_awaiting_supplement = state.ended and state.awaiting_supplement
+    moves = [instant for wait in (*state.supplement_waits, *state.pauses)
+             for instant in (wait.start, wait.end) if instant is not None]
+    still_open = (state.awaiting_supplement or state.paused) and not state.ended
+    dossier.clock_settled_on = (max(to_local(m).date() for m in moves)
+                                if moves and not still_open else None)
+
+
+def _mark_terminal_without_clock(dossier: Dossier, at: datetime) -> None:
+    """A dossier withdrawn or stopped before its clock started (boundary-free, transfer not
+    yet accepted) has no clock end; the reports count it as ended on the day of that action."""
+    if (dossier.ended_at is None and dossier.ended_on is None
+            and dossier.state in (State.WITHDRAWN.value, State.STOPPED.value)):
+        dossier.ended_on = to_local(at).date()
 
 
 def reproject_open_dossiers(session: Session, *, agency_code: str | None = None,

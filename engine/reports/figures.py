@@ -36,12 +36,12 @@ from enum import StrEnum
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import and_, case, exists, literal, literal_column, not_, or_, select
+from sqlalchemy import and_, case, literal, literal_column, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from engine.agencies import Agency
-from engine.calendar.store import load_calendar
+from engine.calendar.store import CalendarDayRow, OfficeHoursRow, load_calendar
 from engine.clock import (
     Classification,
     ClockError,
@@ -55,7 +55,7 @@ from engine.clock import (
 from engine.deadline import TimeLimit, TimeUnit
 from engine.procedures import ProcedureVersionRow
 from engine.reports.period import Period
-from engine.reports.sql import EV, ST, D, date_param, json_text_contains, local_date
+from engine.reports.sql import EV, ST, D, date_param, json_has
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -255,53 +255,73 @@ class _Exprs:
     needs_replay: ColumnElement[Any]
 
 
-def _ended_eff() -> ColumnElement[Any]:
-    # A dossier withdrawn or stopped before its clock started (boundary-free, not yet accepted)
-    # has no ended_at; it ended when its row last changed (it is terminal, nothing follows).
-    return case((D.c.ended_at.is_not(None), D.c.ended_at),
-                (D.c.state.in_(("withdrawn", "stopped")), D.c.updated_at), else_=None)
+def _class_case(last: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The verdict code at the period's last day ``last`` (REPLAY: judged by the clock)."""
+    end_in = D.c.ended_on <= last  # NULL (still running): false
+    return case(
+        # Ended while waiting for a supplement: the wait's start is the end that counts.
+        (end_in, case((D.c.ended_awaiting_supplement, literal(REPLAY)),
+                      (D.c.ended_on < D.c.due_date, literal(EARLY)),
+                      (D.c.ended_on == D.c.due_date, literal(ON_TIME)), else_=literal(LATE))),
+        # Running at the period end with a supplement or a pause in its history that was
+        # still moving the due date after the period end (or still is): replay to the end.
+        (and_(or_(D.c.supplement_count > 0, D.c.was_paused),
+              or_(D.c.clock_settled_on.is_(None), D.c.clock_settled_on > last)),
+         literal(REPLAY)),
+        (or_(D.c.due_date.is_(None), D.c.due_date >= last), literal(PENDING_WITHIN)),
+        else_=literal(PENDING_LATE))
+
+
+def _entry_case(period: Period, carried: Any, online: Any, postal: Any, direct: Any,
+                ) -> ColumnElement[Any]:
+    return case((D.c.received_at < period.starts_at, literal(carried)),
+                (D.c.channel == "online", literal(online)),
+                (D.c.channel == "postal", literal(postal)), else_=literal(direct))
+
+
+def _apology_case(last: ColumnElement[Any], missing: Any, late: Any, in_time: Any,
+                  ) -> ColumnElement[Any]:
+    return case((or_(D.c.apology_on.is_(None), D.c.apology_on > last), literal(missing)),
+                (D.c.apology_late, literal(late)), else_=literal(in_time))
 
 
 def _exprs(period: Period, dialect: str) -> _Exprs:
-    start, before = period.starts_at, period.ends_before
-    to_date = date_param(period.end)
-    ended = _ended_eff()
-    end_in = and_(ended.is_not(None), ended < before)
-    e1, e2, e3 = EV.alias("e_end"), EV.alias("e_pause"), EV.alias("e_apology")
-    ended_awaiting = exists().where(e1.c.dossier_id == D.c.id,
-                                    e1.c.action.in_(("withdraw", "stop")),
-                                    e1.c.state_before == "awaiting_supplement")
-    had_pause = exists().where(e2.c.dossier_id == D.c.id, e2.c.action == "pause")
-    apology_before_end = exists().where(e3.c.dossier_id == D.c.id,
-                                        e3.c.action == "apologise", e3.c.at < before)
-    # CASE, not OR: the correlated lookups run only for the few rows that reach them.
-    needs_replay = case(
-        (end_in, case((and_(D.c.supplement_count > 0,
-                            D.c.end_kind.in_(("withdrawn", "stopped")), ended_awaiting),
-                       literal(1)), else_=literal(0))),
-        (D.c.supplement_count > 0, literal(1)),
-        (had_pause, literal(1)),
-        else_=literal(0))
-    ended_day = local_date(ended, dialect)
-    cls = case(
-        (needs_replay == 1, literal(REPLAY)),
-        (end_in, case((ended_day < D.c.due_date, literal(EARLY)),
-                      (ended_day == D.c.due_date, literal(ON_TIME)), else_=literal(LATE))),
-        (or_(D.c.due_date.is_(None), D.c.due_date >= to_date), literal(PENDING_WITHIN)),
-        else_=literal(PENDING_LATE))
-    entry = case((D.c.received_at < start, literal(CARRIED)),
-                 (D.c.channel == "online", literal(ONLINE)),
-                 (D.c.channel == "postal", literal(POSTAL)), else_=literal(DIRECT))
-    apology = case(
-        (D.c.apology_count == 0, literal(APOLOGY_MISSING)),
-        (and_(not_(end_in), not_(apology_before_end)), literal(APOLOGY_MISSING)),
-        (json_text_contains(D.c.flags, "apology_late"), literal(APOLOGY_LATE)),
-        else_=literal(APOLOGY_IN_TIME))
-    population = and_(D.c.received_at.is_not(None), D.c.received_at < before,
-                      or_(ended.is_(None), ended >= start))
-    return _Exprs(population, cls, entry,
-                  case((D.c.supplement_count > 1, literal(1)), else_=literal(0)), apology,
-                  case((end_in, D.c.end_kind), else_=None), needs_replay)
+    """The per-dossier verdict at the period end, as SQL over the stored report columns.
+
+    Every input is a plain column the lifecycle keeps with the clock (migration 0005): no
+    function calls, no correlated lookups, so the database evaluates a few comparisons per
+    dossier — and can read them all from the narrow ``ix_dossier_report`` index.
+    """
+    first, last = date_param(period.start), date_param(period.end)
+    cls = _class_case(last)
+    population = and_(D.c.received_at.is_not(None), D.c.received_at < period.ends_before,
+                      or_(D.c.ended_on.is_(None), D.c.ended_on >= first))
+    return _Exprs(population, cls,
+                  _entry_case(period, CARRIED, ONLINE, POSTAL, DIRECT),
+                  case((D.c.supplement_count > 1, literal(1)), else_=literal(0)),
+                  _apology_case(last, APOLOGY_MISSING, APOLOGY_LATE, APOLOGY_IN_TIME),
+                  case((D.c.ended_on <= last, D.c.end_kind), else_=None),
+                  case((cls == REPLAY, literal(1)), else_=literal(0)))
+
+
+#: The entry and apology buckets as small integers, packed with the class into one grouping
+#: column: the GROUP BY then compares one integer per row instead of five values.
+_ENTRY_CODES = (CARRIED, ONLINE, POSTAL, DIRECT)
+_APOLOGY_CODES = (APOLOGY_MISSING, APOLOGY_LATE, APOLOGY_IN_TIME)
+
+
+def _packed(period: Period) -> ColumnElement[Any]:
+    """class + 8·entry + 32·(more than one supplement) + 64·apology, in SQL."""
+    last = date_param(period.end)
+    return (_class_case(last) + _entry_case(period, 0, 8, 16, 24)
+            + case((D.c.supplement_count > 1, literal(32)), else_=literal(0))
+            + _apology_case(last, 0, 64, 128))
+
+
+def _unpack(packed: int) -> tuple[int, str, bool, str]:
+    """(class, entry, more than one supplement, apology) of a :func:`_packed` value."""
+    return (packed & 7, _ENTRY_CODES[(packed >> 3) & 3], bool(packed & 32),
+            _APOLOGY_CODES[packed >> 6])
 
 
 def group_key(by: By, dialect: str) -> tuple[ColumnElement[Any], Any]:
@@ -435,25 +455,34 @@ class _Replayer:
     def __init__(self, session: Session, period: Period) -> None:
         self.session, self.period = session, period
         self.calendars: dict[str, Any] = {}
-        self.policies: dict[str, Any] = {}
+        self.policies: dict[str, Any] | None = None
+        self.own_calendar: set[str] | None = None
 
     def calendar(self, agency: str):
-        if agency not in self.calendars:
-            self.calendars[agency] = load_calendar(self.session, agency_code=agency)
-        return self.calendars[agency]
+        """The agency's calendar; most agencies have no days of their own and share the
+        national one, so a report over fifty agencies asks the database twice, not 150 times."""
+        if self.own_calendar is None:
+            self.own_calendar = set(self.session.execute(
+                select(CalendarDayRow.agency_code).union(select(OfficeHoursRow.agency_code))
+            ).scalars())
+        code = agency if agency in self.own_calendar else ""
+        if code not in self.calendars:
+            self.calendars[code] = load_calendar(self.session, agency_code=code)
+        return self.calendars[code]
 
     def policy(self, agency: str):
-        if agency not in self.policies:
-            row = self.session.get(Agency, agency)
-            self.policies[agency] = row.clock_policy() if row else None
-        return self.policies[agency]
+        """The receiving agency's clock settings (all agencies read at once, on first use)."""
+        if self.policies is None:
+            self.policies = {row.code: row.clock_policy()
+                             for row in self.session.execute(select(Agency)).scalars()}
+        return self.policies.get(agency)
 
-    def judge(self, row: Any, payloads: Iterable[Any]) -> tuple[int, bool, str, str | None]:
-        """(class code, on time for QĐ 766, apology bucket, end kind) at the period end."""
+    def judge(self, row: Any, clocks: Iterable[Any]) -> tuple[int, bool, str, str | None]:
+        """(class code, on time for QĐ 766, apology bucket, end kind) at the period end, from
+        the ``clock`` parts of the dossier's event payloads (None for events without one)."""
         period_end = self.period.period_end
         events = []
-        for payload in payloads:
-            clock = (payload or {}).get("clock")
+        for clock in clocks:
             if not clock:
                 continue
             at = datetime.fromisoformat(clock["at"])
@@ -490,14 +519,14 @@ class _Replayer:
 
 def _replay_rows(session: Session, period: Period, by: By, where: Any,
                  key_filter: str | None = None) -> Iterator[tuple[Any, list[Any]]]:
-    """Stream (dossier row, its event payloads) for the dossiers that need a replay."""
+    """Stream (dossier row, its events' clock records) for the dossiers that need a replay."""
     dialect = session.get_bind().dialect.name
     x = _exprs(period, dialect)
     key, frm = group_key(by, dialect)
     query = (select(D.c.id, D.c.code, key.label("key"), x.entry.label("entry"),
                     D.c.limit_amount, D.c.limit_unit, D.c.supplement_effect,
                     D.c.competent_agency, D.c.receiving_agency, D.c.due_date,
-                    EV.c.payload)
+                    EV.c.payload["clock"].label("clock"))
              .select_from(frm.join(EV, EV.c.dossier_id == D.c.id))
              .where(x.population, x.cls == REPLAY)
              .order_by(D.c.id, EV.c.seq))
@@ -508,21 +537,55 @@ def _replay_rows(session: Session, period: Period, by: By, where: Any,
     result = session.execute(query.execution_options(yield_per=5000))
     for _, rows in groupby(result, key=lambda r: r.id):
         rows = list(rows)
-        yield rows[0], [r.payload for r in rows]
+        yield rows[0], [r.clock for r in rows]
 
 
-def _rows_by_id(session: Session, ids: list[int], chunk: int = 500,
-                ) -> Iterator[tuple[Any, list[Any]]]:
-    """(dossier row, its event payloads) for the given ids, by primary-key lookups."""
-    for i in range(0, len(ids), chunk):
-        query = (select(D.c.id, D.c.code, D.c.limit_amount, D.c.limit_unit,
-                        D.c.supplement_effect, D.c.competent_agency, D.c.receiving_agency,
-                        D.c.due_date, EV.c.payload)
-                 .select_from(D.join(EV, EV.c.dossier_id == D.c.id))
-                 .where(D.c.id.in_(ids[i:i + chunk])).order_by(D.c.id, EV.c.seq))
-        for _, rows in groupby(session.execute(query), key=lambda r: r.id):
-            rows = list(rows)
-            yield rows[0], [r.payload for r in rows]
+def _rows_by_id(session: Session, ids: list[int]) -> Iterator[tuple[Any, list[Any]]]:
+    """(dossier row, its events' clock records) for the given ids, by primary-key lookups.
+
+    Only the ``clock`` part of each payload is read: the rest (components, documents) can be
+    large and the clock never needs it.
+    """
+    dialect = session.get_bind().dialect.name
+    query = (select(D.c.id, D.c.code, D.c.limit_amount, D.c.limit_unit,
+                    D.c.supplement_effect, D.c.competent_agency, D.c.receiving_agency,
+                    D.c.due_date, EV.c.payload["clock"].label("clock"))
+             .select_from(D.join(EV, EV.c.dossier_id == D.c.id))
+             .where(D.c.id.in_(ids), json_has(EV.c.payload, "clock", dialect))
+             .order_by(D.c.id, EV.c.seq))
+    for _, rows in groupby(session.execute(query), key=lambda r: r.id):
+        rows = list(rows)
+        yield rows[0], [r.clock for r in rows]
+
+
+#: The partial index ``ix_dossier_clock_moved`` (migration 0005) covers exactly these rows;
+#: the query repeats its condition word for word so that both databases use it.
+CLOCK_MOVED_SQL = "supplement_count > 0 OR was_paused"
+
+
+def _replay_batches(session: Session, period: Period, by: By,
+                    where: ColumnElement[bool] | None, batch: int = 500,
+                    ) -> Iterator[list[tuple[int, str, str]]]:
+    """(id, group key, entry) of the dossiers to judge by replay, a batch at a time.
+
+    Pages by id through the partial index, so memory stays flat however many there are.
+    """
+    dialect = session.get_bind().dialect.name
+    x = _exprs(period, dialect)
+    key, frm = group_key(by, dialect)
+    last_id = 0
+    while True:
+        query = (select(D.c.id, key.label("key"), x.entry.label("entry")).select_from(frm)
+                 .where(text(f"({CLOCK_MOVED_SQL})"), D.c.id > last_id, x.population,
+                        x.cls == REPLAY)
+                 .order_by(D.c.id).limit(batch))
+        if where is not None:
+            query = query.where(where)
+        rows = [(r.id, r.key, r.entry) for r in session.execute(query)]
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1][0]
 
 
 # ----- public API ---------------------------------------------------------------------------
@@ -539,36 +602,37 @@ def figures(session: Session, period: Period, by: By | str = By.NONE, *,
     dialect = session.get_bind().dialect.name
     x = _exprs(period, dialect)
     key, frm = group_key(by, dialect)
-    cols = (key.label("r_key"), x.cls.label("r_cls"), x.entry.label("r_entry"),
-            x.end_kind.label("r_end"), x.over_one_supplement.label("r_over1"),
-            x.apology.label("r_apology"),
-            # the few dossiers to replay come out one per row, with their id: no second scan
-            case((x.needs_replay == 1, D.c.id), else_=None).label("r_id"))
-    # Grouped by the output names: each CASE is computed once per row.
-    query = (select(*cols, _count()).select_from(frm).where(x.population)
-             .group_by(*(literal_column(c.name) for c in cols)))
+    # One grouped scan: group key × packed verdict × end kind (the end kind only matters for
+    # the ended classes, where it is the real one: no CASE needed around it).
+    query = (select(key.label("r_key"), _packed(period).label("r_packed"),
+                    D.c.end_kind.label("r_end"), _count())
+             .select_from(frm).where(x.population)
+             .group_by(literal_column("r_key"), literal_column("r_packed"),
+                       literal_column("r_end")))
     if where is not None:
         query = query.where(where)
     if progress:
         progress("Tổng hợp theo nhóm (SQL)", 0, None)
     groups: dict[str, Totals] = {}
-    to_replay: dict[int, tuple[str, str]] = {}
     for row in session.execute(query):
-        if row.r_cls == REPLAY:
-            to_replay[row.r_id] = (row.r_key, row.r_entry)
+        cls, entry, over1, apology = _unpack(row.r_packed)
+        if cls == REPLAY:  # judged one by one below
             continue
         t = groups.setdefault(row.r_key, Totals())
-        ok766 = row.r_cls in (EARLY, ON_TIME, PENDING_WITHIN) and not row.r_over1
-        _fold(t, row.r_cls, row.r_entry, row.r_end, ok766, row.r_apology, row.n, options)
+        ok766 = cls in (EARLY, ON_TIME, PENDING_WITHIN) and not over1
+        _fold(t, cls, entry, row.r_end if cls in ENDED_CODES else None, ok766, apology,
+              row.n, options)
     if progress:
         progress("Phát lại sự kiện của hồ sơ cần xét lại", 1, None)
     replayer = _Replayer(session, period)
-    for row, payloads in _rows_by_id(session, sorted(to_replay)):
-        key_value, entry = to_replay[row.id]
-        cls, ok766, apology, end_kind = replayer.judge(row, payloads)
-        t = groups.setdefault(key_value, Totals())
-        _fold(t, cls, entry, end_kind, ok766, apology, 1, options)
-        t.replayed += 1
+    for batch in _replay_batches(session, period, by, where):
+        placed = {dossier_id: (key_value, entry) for dossier_id, key_value, entry in batch}
+        for row, clocks in _rows_by_id(session, list(placed)):
+            key_value, entry = placed[row.id]
+            cls, ok766, apology, end_kind = replayer.judge(row, clocks)
+            t = groups.setdefault(key_value, Totals())
+            _fold(t, cls, entry, end_kind, ok766, apology, 1, options)
+            t.replayed += 1
     total = Totals()
     for t in groups.values():
         total.add(t)

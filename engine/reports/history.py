@@ -41,6 +41,7 @@ from engine.clock import ClockError, EventKind, SupplementEffect, replay
 from engine.lifecycle import audit, codes
 from engine.lifecycle.machine import IllegalAction, machine_for
 from engine.lifecycle.models import Dossier, DossierEvent, utcnow
+from engine.lifecycle.service import store_report_columns
 from engine.lifecycle.states import Action, Channel, State
 from engine.procedures import NoVersionInForce, ProcedureSpec, version_in_force
 from engine.replay import ReplaySpec
@@ -192,6 +193,7 @@ class Importer:
             calendar_version=calendar.version, imported=True,
         )
         dossier.status_code = State(dossier.state).national_code
+        store_report_columns(dossier, state)
         year = to_local(received_at).year
         dossier.register_year = year
         dossier.register_number = codes.register_number(self.session,

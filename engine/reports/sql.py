@@ -43,3 +43,10 @@ def date_param(value: Any) -> ColumnElement[Any]:
 def json_text_contains(column: Any, token: str) -> ColumnElement[bool]:
     """A JSON list column (``dossier.flags``) contains the string ``token``."""
     return cast(column, String).like(f'%"{token}"%')
+
+
+def json_has(column: Any, key: str, dialect: str) -> ColumnElement[bool]:
+    """A JSON object column has a non-null ``key`` (SQLite JSON1 / PostgreSQL ``->``)."""
+    if dialect == "sqlite":
+        return func.json_extract(column, f'$."{key}"').is_not(None)
+    return column.op("->")(literal(key)).is_not(None)
