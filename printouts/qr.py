@@ -34,7 +34,16 @@ def qr_png_data_uri(data: str) -> str:
     PNG rather than SVG: WeasyPrint draws an SVG path of a few hundred segments in Python,
     about 25 ms a code; the stylesheet prints the PNG with ``image-rendering: pixelated`` so
     it stays sharp (no interpolation) at any resolution.
+
+    8-bit grey rather than segno's 1-bit PNG: WeasyPrint converts a 1-bit image to RGB and
+    encodes that as PNG again when it loads it, then writes three channels; an 8-bit grey PNG
+    is loaded as it is and written as one channel (same pixels, 1.4 ms a receipt instead of
+    3.6 ms).
     """
+    from PIL import Image  # a WeasyPrint dependency
+
+    segno_png = io.BytesIO()
+    segno.make(data, error="m", micro=False).save(segno_png, kind="png", scale=4, border=4)
     buffer = io.BytesIO()
-    segno.make(data, error="m", micro=False).save(buffer, kind="png", scale=4, border=4)
+    Image.open(segno_png).convert("L").save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

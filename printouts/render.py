@@ -3,8 +3,11 @@
 :class:`Renderer` is meant to live as long as the process (the counter's web worker, a batch
 worker): it keeps the Jinja environment with compiled templates, the parsed stylesheet
 (``weasyprint.CSS``, whose ``@font-face`` rules are loaded into the shared
-``FontConfiguration`` once) and an image cache. :func:`render_naive` does everything again for
-each document; it is the benchmark's baseline and a reference for the output.
+``FontConfiguration`` once), a smaller copy of WeasyPrint's UA stylesheet and an image cache;
+it parses its templates' XHTML with the C XML parser (:mod:`printouts.xhtml`), and lays out and
+paints a receipt's copies once (:mod:`printouts.copies`). :func:`render_naive` does everything
+again for each document, the plain WeasyPrint way; it is the benchmark's baseline and a
+reference for the output.
 """
 
 from __future__ import annotations
@@ -15,11 +18,17 @@ from typing import Any
 
 import jinja2
 
+from printouts.copies import CannotShare, split_copies
 from printouts.fonts import FontSet, find_fonts
+from printouts.xhtml import html_classes, parse
 
 PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STYLESHEET = PACKAGE_DIR / "static" / "forms.css"
+#: WeasyPrint's image cache (by URL) is kept across documents so that an agency's logo is
+#: decoded once; every receipt adds its own QR code (a data: URI) to it, so past this many
+#: entries the renderer starts a new one (documents already laid out keep the old one).
+IMAGE_CACHE_LIMIT = 64
 
 
 def make_environment() -> jinja2.Environment:
@@ -54,8 +63,10 @@ class Renderer:
         self.font_config = FontConfiguration()
         self.css = CSS(string=stylesheet_text(self.fonts), font_config=self.font_config,
                        base_url=str(STYLESHEET.parent) + "/")
+        html_classes()  # parses the smaller UA stylesheet now rather than with the first form
         self._cache: dict[str, Any] = {}
         self.one_layout = one_layout
+        self.share_pages = one_layout  # paint the copies' pages once (printouts.copies)
 
     def html(self, context: dict[str, Any]) -> str:
         return render_html(self.env, context)
@@ -70,12 +81,19 @@ class Renderer:
         return self._layout(context)
 
     def pdf(self, context: dict[str, Any], target: str | Path | None = None) -> bytes | None:
+        if self.share_pages and self.one_layout and len(context.get("copies") or ()) > 1:
+            try:
+                return self._pdf_sharing_pages(context, target)
+            except CannotShare:
+                pass  # this document: paint every copy
+            except (AttributeError, KeyError, TypeError, IndexError):  # pragma: no cover
+                self.share_pages = False  # WeasyPrint or pydyf changed: paint every copy now
         return self.document(context).write_pdf(target)
 
     def _layout(self, context: dict[str, Any]):
-        from weasyprint import HTML
-
-        return HTML(string=self.html(context), base_url=str(TEMPLATES_DIR) + "/").render(
+        if len(self._cache) > IMAGE_CACHE_LIMIT:
+            self._cache = {}
+        return parse(self.html(context), str(TEMPLATES_DIR) + "/").render(
             stylesheets=[self.css], font_config=self.font_config, cache=self._cache)
 
     def _copies_from_one_layout(self, context: dict[str, Any]):
@@ -92,6 +110,14 @@ class Renderer:
             pages += [Page(_show_copy(page._page_box.deepcopy(), str(index)))
                       for page in first]
         return document.copy(pages)
+
+    def _pdf_sharing_pages(self, context: dict[str, Any], target: str | Path | None):
+        """One layout and one painting for all the copies: the copies' pages share the body
+        streams and add their own label (:mod:`printouts.copies`). Painting every copy was a
+        third of a warm receipt."""
+        document = self._layout({**context, "one_layout": True})
+        shared = split_copies(document, len(context["copies"]))
+        return document.copy(shared.pages).write_pdf(target, finisher=shared.finisher)
 
 
 def _show_copy(box, index: str):
