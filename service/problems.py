@@ -135,7 +135,9 @@ class RejectNul:
             return
 
         async def replay():
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
+            # The body once, then the real channel: a response that listens for the client
+            # going away (Starlette's FileResponse does) must not be told it already has.
+            return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
 

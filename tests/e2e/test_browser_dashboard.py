@@ -19,6 +19,8 @@ def test_every_dashboard_number_leads_to_its_dossiers(server, page):
     codes = [httpx.post(f"{server}/api/v1/dossiers", json=EXAMPLE, headers=clerk).json()["code"]
              for _ in range(3)]
     sign_in(page, server, "auditor", "/kiem-soat")
+    # the stylesheet applied (it was once served as a 500 and the site looked unstyled)
+    expect(page.locator("header.top")).to_have_css("display", "flex")
     received = page.locator("#kpi a").first
     expect(received).to_contain_text("3")
     received.click()

@@ -69,3 +69,13 @@ def test_citizen_page_shows_status_in_plain_vietnamese(client):
     assert "Nguyễn Thị Mai" not in page.text
     wrong = client.get("/tra-cuu", params={"ma": received["code"], "k": "sai"})
     assert wrong.status_code == 404 and "Không tìm thấy hồ sơ" in wrong.text
+
+
+def test_the_stylesheet_is_served_through_every_middleware(client):
+    """Regression: the NUL filter used to answer a second ``receive()`` with a disconnect, and
+    Starlette's file responses listen for one, so every static file became a 500 (an
+    unstyled site)."""
+    response = client.get("/static/app.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert "body" in response.text
