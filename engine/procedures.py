@@ -13,7 +13,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Field, Session, SQLModel
 
 from engine.clock import SupplementEffect
 from engine.deadline import TimeLimit, TimeUnit
@@ -170,28 +171,37 @@ def save_version(session: Session, *, spec: ProcedureSpec) -> ProcedureVersionRo
 _SPEC_CACHE: dict[tuple[str, date, datetime], ProcedureSpec] = {}
 
 
+_PV = ProcedureVersionRow.__table__
+
+
 def version_in_force(session: Session, *, code: str, on: date) -> ProcedureSpec:
     """The version a dossier received on ``on`` must follow (the latest effective_from ≤ on)."""
-    row = session.exec(
-        select(ProcedureVersionRow)
-        .where(ProcedureVersionRow.code == code, ProcedureVersionRow.effective_from <= on)
-        .order_by(col(ProcedureVersionRow.effective_from).desc())
+    key = session.execute(
+        sa_select(_PV.c.code, _PV.c.effective_from, _PV.c.loaded_at)
+        .where(_PV.c.code == code, _PV.c.effective_from <= on)
+        .order_by(_PV.c.effective_from.desc()).limit(1)
     ).first()
-    if row is None:
+    if key is None:
         raise NoVersionInForce(f"thủ tục {code} không có phiên bản hiệu lực ngày {on:%d/%m/%Y}")
-    return _cached(row)
+    return _cached(session, tuple(key))
 
 
 def get_version(session: Session, *, code: str, effective_from: date) -> ProcedureSpec:
-    row = session.get(ProcedureVersionRow, (code, effective_from))
-    if row is None:
+    loaded_at = session.execute(
+        sa_select(_PV.c.loaded_at)
+        .where(_PV.c.code == code, _PV.c.effective_from == effective_from)
+    ).scalar()
+    if loaded_at is None:
         raise NoVersionInForce(f"không có phiên bản {effective_from} của thủ tục {code}")
-    return _cached(row)
+    return _cached(session, (code, effective_from, loaded_at))
 
 
-def _cached(row: ProcedureVersionRow) -> ProcedureSpec:
-    key = (row.code, row.effective_from, row.loaded_at)
+def _cached(session: Session, key: tuple[str, date, datetime]) -> ProcedureSpec:
+    """The parsed spec of a stored version. Every action needs it, so only the version's
+    ``loaded_at`` is read to check the cache; the stored document (a large JSON) is read and
+    parsed only when the version was (re)loaded since."""
     spec = _SPEC_CACHE.get(key)
     if spec is None:
+        row = session.get(ProcedureVersionRow, key[:2])
         spec = _SPEC_CACHE[key] = row.to_spec()
     return spec
