@@ -221,7 +221,7 @@ def generate(n: int, seed_value: int = 7):
                now,
                # the report columns the lifecycle keeps (migration 0005)
                end if ended_at else None, paused, apology_on, late_apology, False,
-               cursor if supplements or paused else None)
+               end if ended_at else cursor if supplements or paused else None)
         keep = supplements or paused or apology
         yield row, (events if keep else [])
 

@@ -31,8 +31,8 @@ class Dossier(SQLModel, table=True):
               "channel", "end_kind", "supplement_count", "was_paused", "apology_on",
               "apology_late", "ended_awaiting_supplement", "clock_settled_on", "procedure_code",
               "procedure_version", "receiving_agency"),
-        # The only dossiers a report may have to replay (their due date can move).
-        Index("ix_dossier_clock_moved", "id",
+        # Dossiers whose due date moved, by the day it stopped moving (what a report replays).
+        Index("ix_dossier_clock_moved", "clock_settled_on",
               sqlite_where=text("supplement_count > 0 OR was_paused"),
               postgresql_where=text("supplement_count > 0 OR was_paused")),
     )
@@ -88,9 +88,9 @@ class Dossier(SQLModel, table=True):
     apology_on: date | None = None
     apology_late: bool = False
     ended_awaiting_supplement: bool = False
-    # The day of the last event that moved the due date (supplement, pause); None while a
-    # supplement wait or a pause is open. A report for a period ending on or after this day
-    # can trust the stored due date; for an earlier period it replays the clock.
+    # From which day the stored due date is final: end of processing, or the day of the last
+    # supplement/pause event; None while a wait or pause is open. A report for a period ending
+    # on or after this day trusts the stored due date; for an earlier one it replays the clock.
     clock_settled_on: date | None = None
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     calendar_version: str | None = Field(default=None, max_length=32)

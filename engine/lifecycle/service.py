@@ -702,11 +702,20 @@ def store_report_columns(dossier: Dossier, state: ClockState) -> None:
                           if state.apologies else None)
     dossier.apology_late = any(not a.in_time for a in state.apologies)
     dossier.ended_awaiting_supplement = state.ended and state.awaiting_supplement
+    dossier.clock_settled_on = _clock_settled_on(state)
+
+
+def _clock_settled_on(state: ClockState) -> date | None:
+    """From which day the stored due date is final: the end of processing, or — still running —
+    the day of the last supplement or pause event. None while a wait or pause is open (also a
+    dossier that ended waiting for a supplement: its clock stopped at the request)."""
+    if state.awaiting_supplement or (state.paused and not state.ended):
+        return None
+    if state.ended:
+        return to_local(state.ended_at).date()
     moves = [instant for wait in (*state.supplement_waits, *state.pauses)
              for instant in (wait.start, wait.end) if instant is not None]
-    still_open = (state.awaiting_supplement or state.paused) and not state.ended
-    dossier.clock_settled_on = (max(to_local(m).date() for m in moves)
-                                if moves and not still_open else None)
+    return max(to_local(m).date() for m in moves) if moves else None
 
 
 def _mark_terminal_without_clock(dossier: Dossier, at: datetime) -> None:

@@ -568,24 +568,23 @@ def _replay_batches(session: Session, period: Period, by: By,
                     ) -> Iterator[list[tuple[int, str, str]]]:
     """(id, group key, entry) of the dossiers to judge by replay, a batch at a time.
 
-    Pages by id through the partial index, so memory stays flat however many there are.
+    One pass over the partial index, streamed (a server-side cursor on PostgreSQL): memory
+    stays flat however many there are, and the index is read once, not once per batch.
     """
     dialect = session.get_bind().dialect.name
     x = _exprs(period, dialect)
     key, frm = group_key(by, dialect)
-    last_id = 0
-    while True:
-        query = (select(D.c.id, key.label("key"), x.entry.label("entry")).select_from(frm)
-                 .where(text(f"({CLOCK_MOVED_SQL})"), D.c.id > last_id, x.population,
-                        x.cls == REPLAY)
-                 .order_by(D.c.id).limit(batch))
-        if where is not None:
-            query = query.where(where)
-        rows = [(r.id, r.key, r.entry) for r in session.execute(query)]
-        if not rows:
-            return
-        yield rows
-        last_id = rows[-1][0]
+    query = (select(D.c.id, key.label("key"), x.entry.label("entry")).select_from(frm)
+             .where(text(f"({CLOCK_MOVED_SQL})"),
+                    # implied by the REPLAY verdict; lets the index find the rows
+                    or_(D.c.clock_settled_on.is_(None),
+                        D.c.clock_settled_on > date_param(period.end)),
+                    x.population, x.cls == REPLAY))
+    if where is not None:
+        query = query.where(where)
+    result = session.execute(query.execution_options(yield_per=batch))
+    for part in result.partitions(batch):
+        yield [(r.id, r.key, r.entry) for r in part]
 
 
 # ----- public API ---------------------------------------------------------------------------
@@ -613,6 +612,8 @@ def figures(session: Session, period: Period, by: By | str = By.NONE, *,
         query = query.where(where)
     if progress:
         progress("Tổng hợp theo nhóm (SQL)", 0, None)
+    if dialect == "postgresql":
+        _hash_aggregate_memory(session)
     groups: dict[str, Totals] = {}
     for row in session.execute(query):
         cls, entry, over1, apology = _unpack(row.r_packed)
@@ -641,6 +642,17 @@ def figures(session: Session, period: Period, by: By | str = By.NONE, *,
     if by is By.NONE:
         out = []
     return Figures(period, by, total, out, options)
+
+
+#: Memory for the report's grouping on PostgreSQL (this transaction only). PostgreSQL cannot
+#: estimate how many distinct packed verdicts there are and assumes ~100,000 groups; with the
+#: default 4 MB it then sorts a million rows on disk instead of hashing a few thousand groups
+#: (measured: 1.2 s instead of 0.6 s for a year of 1,000,000 dossiers).
+REPORT_WORK_MEM = "64MB"
+
+
+def _hash_aggregate_memory(session: Session) -> None:
+    session.execute(text(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'"))
 
 
 def _count():

@@ -28,8 +28,8 @@ REPORT_INDEX_COLUMNS = (
     "supplement_count", "was_paused", "apology_on", "apology_late",
     "ended_awaiting_supplement", "clock_settled_on", "procedure_code", "procedure_version", "receiving_agency",
 )
-#: The dossiers whose due date may have moved after a period end: the only ones a report
-#: replays. A partial index, so that finding them never scans the table.
+#: The dossiers whose due date moved (supplement, pause), by the day it stopped moving: a
+#: report replays those that were still moving after its period end, found without a scan.
 CLOCK_MOVED = "supplement_count > 0 OR was_paused"
 
 
@@ -70,14 +70,19 @@ def upgrade() -> None:
                "FROM dossier_event e WHERE e.dossier_id = dossier.id "
                "AND e.action IN ('withdraw', 'stop') "
                "AND e.state_before = 'awaiting_supplement')")
-    # The stored due date is final from the day of the last event that moved it, unless a
-    # supplement wait or a pause is still open.
-    op.execute(f"UPDATE dossier SET clock_settled_on = (SELECT max({_local_date('e.at', dialect)}) "
-               "FROM dossier_event e WHERE e.dossier_id = dossier.id AND e.action IN "
-               "('request_supplement', 'receive_supplement', 'pause', 'resume')) "
-               "WHERE state NOT IN ('awaiting_supplement', 'paused')")
+    # From which day the stored due date is final (engine.lifecycle.service._clock_settled_on):
+    # none while a wait or pause is open, the end of processing once ended, else the day of
+    # the last supplement or pause event.
+    op.execute("UPDATE dossier SET clock_settled_on = CASE "
+               "WHEN ended_awaiting_supplement OR state IN ('awaiting_supplement', 'paused') "
+               "THEN NULL "
+               "WHEN ended_at IS NOT NULL THEN ended_on "
+               f"ELSE (SELECT max({_local_date('e.at', dialect)}) FROM dossier_event e "
+               "WHERE e.dossier_id = dossier.id AND e.action IN "
+               "('request_supplement', 'receive_supplement', 'pause', 'resume')) END "
+               "WHERE clock_started_at IS NOT NULL")
     op.create_index("ix_dossier_report", "dossier", list(REPORT_INDEX_COLUMNS))
-    op.create_index("ix_dossier_clock_moved", "dossier", ["id"],
+    op.create_index("ix_dossier_clock_moved", "dossier", ["clock_settled_on"],
                     sqlite_where=sa.text(CLOCK_MOVED), postgresql_where=sa.text(CLOCK_MOVED))
 
 
