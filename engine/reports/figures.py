@@ -252,7 +252,6 @@ class _Exprs:
     over_one_supplement: ColumnElement[Any]
     apology: ColumnElement[Any]
     end_kind: Any
-    needs_replay: ColumnElement[Any]
 
 
 def _class_case(last: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -300,8 +299,7 @@ def _exprs(period: Period, dialect: str) -> _Exprs:
                   _entry_case(period, CARRIED, ONLINE, POSTAL, DIRECT),
                   case((D.c.supplement_count > 1, literal(1)), else_=literal(0)),
                   _apology_case(last, APOLOGY_MISSING, APOLOGY_LATE, APOLOGY_IN_TIME),
-                  case((D.c.ended_on <= last, D.c.end_kind), else_=None),
-                  case((cls == REPLAY, literal(1)), else_=literal(0)))
+                  case((D.c.ended_on <= last, D.c.end_kind), else_=None))
 
 
 #: The entry and apology buckets as small integers, packed with the class into one grouping
@@ -517,29 +515,6 @@ class _Replayer:
         return verdict, ok766, apology, end_kind
 
 
-def _replay_rows(session: Session, period: Period, by: By, where: Any,
-                 key_filter: str | None = None) -> Iterator[tuple[Any, list[Any]]]:
-    """Stream (dossier row, its events' clock records) for the dossiers that need a replay."""
-    dialect = session.get_bind().dialect.name
-    x = _exprs(period, dialect)
-    key, frm = group_key(by, dialect)
-    query = (select(D.c.id, D.c.code, key.label("key"), x.entry.label("entry"),
-                    D.c.limit_amount, D.c.limit_unit, D.c.supplement_effect,
-                    D.c.competent_agency, D.c.receiving_agency, D.c.due_date,
-                    EV.c.payload["clock"].label("clock"))
-             .select_from(frm.join(EV, EV.c.dossier_id == D.c.id))
-             .where(x.population, x.cls == REPLAY)
-             .order_by(D.c.id, EV.c.seq))
-    if where is not None:
-        query = query.where(where)
-    if key_filter is not None:
-        query = query.where(key == key_filter)
-    result = session.execute(query.execution_options(yield_per=5000))
-    for _, rows in groupby(result, key=lambda r: r.id):
-        rows = list(rows)
-        yield rows[0], [r.clock for r in rows]
-
-
 def _rows_by_id(session: Session, ids: list[int]) -> Iterator[tuple[Any, list[Any]]]:
     """(dossier row, its events' clock records) for the given ids, by primary-key lookups.
 
@@ -564,8 +539,8 @@ CLOCK_MOVED_SQL = "supplement_count > 0 OR was_paused"
 
 
 def _replay_batches(session: Session, period: Period, by: By,
-                    where: ColumnElement[bool] | None, batch: int = 500,
-                    ) -> Iterator[list[tuple[int, str, str]]]:
+                    where: ColumnElement[bool] | None, key_filter: str | None = None,
+                    batch: int = 500) -> Iterator[list[tuple[int, str, str]]]:
     """(id, group key, entry) of the dossiers to judge by replay, a batch at a time.
 
     One pass over the partial index, streamed (a server-side cursor on PostgreSQL): memory
@@ -582,9 +557,24 @@ def _replay_batches(session: Session, period: Period, by: By,
                     x.population, x.cls == REPLAY))
     if where is not None:
         query = query.where(where)
+    if key_filter is not None:
+        query = query.where(key == key_filter)
     result = session.execute(query.execution_options(yield_per=batch))
     for part in result.partitions(batch):
         yield [(r.id, r.key, r.entry) for r in part]
+
+
+def _replayed(session: Session, period: Period, by: By, where: ColumnElement[bool] | None,
+              key_filter: str | None = None,
+              ) -> Iterator[tuple[Any, str, str, tuple[int, bool, str, str | None]]]:
+    """(dossier row, group key, entry, judgement) of every dossier judged by replay — the one
+    replay path of both the figures and the drill-down."""
+    replayer = _Replayer(session, period)
+    for batch in _replay_batches(session, period, by, where, key_filter):
+        placed = {dossier_id: (key_value, entry) for dossier_id, key_value, entry in batch}
+        for row, clocks in _rows_by_id(session, list(placed)):
+            key_value, entry = placed[row.id]
+            yield row, key_value, entry, replayer.judge(row, clocks)
 
 
 # ----- public API ---------------------------------------------------------------------------
@@ -625,15 +615,11 @@ def figures(session: Session, period: Period, by: By | str = By.NONE, *,
               row.n, options)
     if progress:
         progress("Phát lại sự kiện của hồ sơ cần xét lại", 1, None)
-    replayer = _Replayer(session, period)
-    for batch in _replay_batches(session, period, by, where):
-        placed = {dossier_id: (key_value, entry) for dossier_id, key_value, entry in batch}
-        for row, clocks in _rows_by_id(session, list(placed)):
-            key_value, entry = placed[row.id]
-            cls, ok766, apology, end_kind = replayer.judge(row, clocks)
-            t = groups.setdefault(key_value, Totals())
-            _fold(t, cls, entry, end_kind, ok766, apology, 1, options)
-            t.replayed += 1
+    for _, key_value, entry, (cls, ok766, apology, end_kind) in _replayed(
+            session, period, by, where):
+        t = groups.setdefault(key_value, Totals())
+        _fold(t, cls, entry, end_kind, ok766, apology, 1, options)
+        t.replayed += 1
     total = Totals()
     for t in groups.values():
         total.add(t)
@@ -687,10 +673,9 @@ def verdicts(session: Session, period: Period, by: By | str = By.NONE, *,
             continue
         yield Verdict(row.code, row.key, row.cls, row.entry, row.end_kind, bool(row.over1),
                       row.apology, row.cls in (EARLY, ON_TIME, PENDING_WITHIN) and not row.over1)
-    replayer = _Replayer(session, period)
-    for row, payloads in _replay_rows(session, period, by, where, key):
-        cls, ok766, apology, end_kind = replayer.judge(row, payloads)
-        yield Verdict(row.code, row.key, cls, row.entry, end_kind, False, apology, ok766,
+    for row, key_value, entry, (cls, ok766, apology, end_kind) in _replayed(
+            session, period, by, where, key):
+        yield Verdict(row.code, key_value, cls, entry, end_kind, False, apology, ok766,
                       replayed=True)
 
 
