@@ -7,6 +7,7 @@ The demo tree and real deployments are loaded from ``workflows/agencies.yaml``-s
 from __future__ import annotations
 
 from datetime import time
+from functools import lru_cache
 
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -33,12 +34,20 @@ class Agency(SQLModel, table=True):
     code_scheme: str = Field(default="auto", max_length=16)  # auto | 2018 | centralised
 
     def clock_policy(self) -> ClockPolicy:
-        return ClockPolicy(
-            late_receipt_cutoff=time.fromisoformat(self.late_receipt_cutoff),
-            late_receipt_policy=LateReceiptPolicy(self.late_receipt_policy),
-            non_working_day_receipt=NonWorkingDayReceipt(self.non_working_day_receipt),
-            due_time=DueTime(self.due_time),
-        )
+        return clock_policy_of(self.late_receipt_policy, self.late_receipt_cutoff,
+                               self.non_working_day_receipt, self.due_time)
+
+
+@lru_cache(maxsize=256)
+def clock_policy_of(late_receipt_policy: str, late_receipt_cutoff: str,
+                    non_working_day_receipt: str, due_time: str) -> ClockPolicy:
+    """An agency's clock settings from their stored text (cached: every action needs them)."""
+    return ClockPolicy(
+        late_receipt_cutoff=time.fromisoformat(late_receipt_cutoff),
+        late_receipt_policy=LateReceiptPolicy(late_receipt_policy),
+        non_working_day_receipt=NonWorkingDayReceipt(non_working_day_receipt),
+        due_time=DueTime(due_time),
+    )
 
 
 class AgencyProcedure(SQLModel, table=True):

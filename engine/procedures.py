@@ -196,6 +196,15 @@ def get_version(session: Session, *, code: str, effective_from: date) -> Procedu
     return _cached(session, (code, effective_from, loaded_at))
 
 
+def cached_version(session: Session, *, code: str, effective_from: date,
+                   loaded_at: datetime | None) -> ProcedureSpec:
+    """:func:`get_version` for a caller that already read the version's ``loaded_at`` (an
+    action reads it in the same statement as its calendars)."""
+    if loaded_at is None:
+        raise NoVersionInForce(f"không có phiên bản {effective_from} của thủ tục {code}")
+    return _cached(session, (code, effective_from, loaded_at))
+
+
 def _cached(session: Session, key: tuple[str, date, datetime]) -> ProcedureSpec:
     """The parsed spec of a stored version. Every action needs it, so only the version's
     ``loaded_at`` is read to check the cache; the stored document (a large JSON) is read and

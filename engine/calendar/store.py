@@ -8,11 +8,13 @@ Saturday) and each agency's own days off and office hours. The tables are create
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, UniqueConstraint, bindparam, func
+from sqlalchemy import Engine, UniqueConstraint, bindparam, func, literal_column, null, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from engine.calendar.model import DayEntry, DayKind, OfficeHours
@@ -77,12 +79,26 @@ def clear_calendar_cache() -> None:
 
 
 # Run on every deadline computation, so built once (building a statement and its cache key
-# costs about as much as running it on SQLite).
-_HOURS_ROWS = select(OfficeHoursRow).where(
-    col(OfficeHoursRow.agency_code).in_(bindparam("codes", expanding=True)))
-_DAYS_REVISION = select(
-    func.count(), func.max(CalendarDayRow.id), func.max(CalendarDayRow.created_at)
-).where(col(CalendarDayRow.agency_code).in_(bindparam("codes", expanding=True)))
+# costs about as much as running it on SQLite). One statement gives the revision of every
+# layer asked for: per agency code, its calendar_day count/newest id/newest change ("d") and
+# its office_hours row ("h").
+_CODES = bindparam("codes", expanding=True)
+_DAYS = CalendarDayRow.__table__
+_HOURS = OfficeHoursRow.__table__
+REVISION_SELECTS = (
+    sa_select(literal_column("'d'").label("kind"), _DAYS.c.agency_code.label("code"),
+              func.count().label("n"), func.max(_DAYS.c.id).label("last_id"),
+              func.max(_DAYS.c.created_at).label("at"), null().label("text"))
+    .where(_DAYS.c.agency_code.in_(_CODES)).group_by(_DAYS.c.agency_code),
+    sa_select(literal_column("'h'"), _HOURS.c.agency_code, null(), null(), _HOURS.c.updated_at,
+              _HOURS.c.sessions)
+    .where(_HOURS.c.agency_code.in_(_CODES)),
+)
+REVISION_ROWS = union_all(*REVISION_SELECTS)
+
+
+def _layers(code: str) -> tuple[str, ...]:
+    return (NATIONAL, code) if code else (NATIONAL,)
 
 
 def load_calendar(session: Session, *, agency_code: str | None = None) -> WorkingCalendar:
@@ -94,36 +110,69 @@ def load_calendar(session: Session, *, agency_code: str | None = None) -> Workin
     result is cached until a cheap revision of the relevant rows changes.
     """
     code = agency_code or NATIONAL
-    codes = (NATIONAL, code) if code else (NATIONAL,)
-    hours_rows = {
-        row.agency_code: row
-        for row in session.exec(_HOURS_ROWS, params={"codes": list(codes)})
-    }
-    days_revision = session.exec(_DAYS_REVISION, params={"codes": list(codes)}).one()
-    revision = (
-        tuple(days_revision),
-        tuple(sorted((c, r.sessions, r.updated_at) for c, r in hours_rows.items())),
-    )
+    return load_calendars(session, [code])[code]
 
+
+def load_calendars(session: Session, codes: Iterable[str | None]) -> dict[str, WorkingCalendar]:
+    """The calendars of several agencies checked with one statement (an action needs the
+    competent agency's and the counters'); keys are the codes asked for (``''``: national)."""
+    wanted = sorted({c or NATIONAL for c in codes})
+    layers = sorted({layer for c in wanted for layer in _layers(c)})
+    rows = session.execute(REVISION_ROWS, {"codes": layers}).all()
+    return calendars_from_revision(session, wanted, rows)
+
+
+def calendars_from_revision(session: Session, codes: Iterable[str],
+                            rows: Iterable[Any]) -> dict[str, WorkingCalendar]:
+    """Build (or take from the cache) each agency's calendar from rows of
+    :data:`REVISION_ROWS` (``kind, code, n, last_id, at, text``), which a caller may have
+    fetched together with other rows of its own kinds (ignored here)."""
+    days, hours = {}, {}
+    for row in rows:
+        if row[0] == "d":
+            days[row[1]] = (row[2], row[3], _instant(row[4]))
+        elif row[0] == "h":
+            hours[row[1]] = (row[4], row[5])
     bind = session.get_bind()
     per_agency = _cache.setdefault(getattr(bind, "engine", bind), {})
-    cached = per_agency.get(code)
-    if cached is not None and cached[0] == revision:
-        return cached[1]
+    calendars = {}
+    for code in codes:
+        layers = _layers(code)
+        revision = (tuple(days.get(c) for c in layers),
+                    tuple((c, hours[c][1], _instant(hours[c][0])) for c in layers
+                          if c in hours))
+        cached = per_agency.get(code)
+        if cached is not None and cached[0] == revision:
+            calendars[code] = cached[1]
+            continue
+        hours_text = next((hours[c][1] for c in reversed(layers) if c in hours), None)
+        calendar = _build(session, code, layers, hours_text)
+        per_agency[code] = (revision, calendar)
+        calendars[code] = calendar
+    return calendars
 
+
+def _instant(value: Any) -> Any:
+    """The same instant whichever way the driver hands it back (SQLite: text in a union)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _build(session: Session, code: str, layers: tuple[str, ...],
+           hours_text: str | None) -> WorkingCalendar:
     rows = session.exec(
-        select(CalendarDayRow).where(col(CalendarDayRow.agency_code).in_(codes))
+        select(CalendarDayRow).where(col(CalendarDayRow.agency_code).in_(layers))
     ).all()
     # National rows first so that the agency's own entry for the same day wins.
     rows = sorted(rows, key=lambda r: (r.agency_code != NATIONAL, r.day))
-    hours_row = hours_rows.get(code) or hours_rows.get(NATIONAL)
-    calendar = national_calendar().with_overrides(
+    return national_calendar().with_overrides(
         [row.to_entry() for row in rows],
-        office_hours=OfficeHours.parse(hours_row.sessions) if hours_row else None,
+        office_hours=OfficeHours.parse(hours_text) if hours_text else None,
         label=code or "national",
     )
-    per_agency[code] = (revision, calendar)
-    return calendar
 
 
 def save_day(

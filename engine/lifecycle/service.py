@@ -20,16 +20,22 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, literal_column, null, union_all, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from engine.agencies import Agency, default_competent
+from engine.agencies import Agency, clock_policy_of, default_competent
 from engine.calendar import WorkingCalendar
-from engine.calendar.store import load_calendar
+from engine.calendar.store import (
+    REVISION_SELECTS,
+    calendars_from_revision,
+    load_calendar,
+    load_calendars,
+)
 from engine.clock import ClockError, ClockEvent, ClockState, EventKind, replay
-from engine.deadline import TimeLimit, TimeUnit, compute_due
+from engine.deadline import ClockPolicy, TimeLimit, TimeUnit, compute_due
 from engine.lifecycle import audit, codes
 from engine.lifecycle.errors import (
     Conflict,
@@ -48,7 +54,14 @@ from engine.lifecycle.models import (
     utcnow,
 )
 from engine.lifecycle.states import Action, Channel, State
-from engine.procedures import COUNTER_UNIT, ProcedureSpec, get_version, version_in_force
+from engine.procedures import (
+    COUNTER_UNIT,
+    ProcedureSpec,
+    ProcedureVersionRow,
+    cached_version,
+    get_version,
+    version_in_force,
+)
 from engine.text import fold
 from engine.timezone import local_instant, to_local
 
@@ -182,10 +195,28 @@ _CAS = (update(Dossier.__table__)
         .where(Dossier.__table__.c.id == bindparam("b_id"),
                Dossier.__table__.c.version == bindparam("b_version"))
         .values(version=bindparam("b_next")))
-_LAST_EVENT = (select(DossierEvent.seq, DossierEvent.hash, DossierEvent.at)
+#: What an action needs of the dossier's past events: the last one (to chain to) and the
+#: clock events (to replay), read in one statement.
+_EVENT_ROWS = (sa_select(DossierEvent.seq, DossierEvent.hash, DossierEvent.at,
+                         DossierEvent.payload)
                .where(DossierEvent.dossier_id == bindparam("dossier_id"))
-               .order_by(col(DossierEvent.seq).desc()).limit(1)
-               .execution_options(autoflush=False))
+               .order_by(DossierEvent.seq).execution_options(autoflush=False))
+_AGENCY = Agency.__table__
+_VERSIONS = ProcedureVersionRow.__table__
+#: Everything an action checks besides the dossier, in one statement (rows ``kind, code, n,
+#: last_id, at, text``): the calendars' revisions of the dossier's agencies ("d", "h"), the
+#: receiving agency's clock settings ("a") and the procedure version's ``loaded_at`` ("p").
+_PREAMBLE = union_all(
+    *REVISION_SELECTS,
+    sa_select(literal_column("'a'"), _AGENCY.c.code, null(), null(), null(),
+              _AGENCY.c.late_receipt_policy + "|" + _AGENCY.c.late_receipt_cutoff + "|"
+              + _AGENCY.c.non_working_day_receipt + "|" + _AGENCY.c.due_time)
+    .where(_AGENCY.c.code == bindparam("policy_agency")),
+    sa_select(literal_column("'p'"), _VERSIONS.c.code, null(), null(), _VERSIONS.c.loaded_at,
+              null())
+    .where(_VERSIONS.c.code == bindparam("procedure"),
+           _VERSIONS.c.effective_from == bindparam("effective_from")),
+)
 
 
 def get_dossier(session: Session, code: str, *, lock: bool = False) -> Dossier:
@@ -378,7 +409,10 @@ def receive(
     session.flush()
     action = A.SUBMIT if online else A.RECEIVE
     return _perform(session, dossier, spec, action, actor, at=at, reason=None, payload={},
-                    idempotency_key=idempotency_key, request_id=request_id)
+                    idempotency_key=idempotency_key, request_id=request_id,
+                    calendars=load_calendars(session, _dossier_agencies(dossier)),
+                    policy=receiving.clock_policy(), spec_day=to_local(at).date(),
+                    new=True)
 
 
 def refuse_at_reception(
@@ -500,10 +534,44 @@ def act(
         raise Conflict(f"hồ sơ {code} đã thay đổi (phiên bản {dossier.version}, "
                        f"bạn đang xem {expected_version}); hãy tải lại", code=code,
                        current_version=dossier.version)
-    spec = spec_of(session, dossier)
+    spec, calendars, policy = _preamble(session, dossier)
     return _perform(session, dossier, spec, action, actor, at=_check_instant(at),
                     reason=nfc(reason) if reason else None, payload=nfc(dict(payload or {})),
-                    idempotency_key=idempotency_key, request_id=request_id)
+                    idempotency_key=idempotency_key, request_id=request_id,
+                    calendars=calendars, policy=policy)
+
+
+def _dossier_agencies(dossier: Dossier) -> list[str]:
+    return sorted({dossier.competent_agency, dossier.receiving_agency, dossier.returning_agency})
+
+
+def _preamble(session: Session, dossier: Dossier) -> tuple[
+        ProcedureSpec, dict[str, WorkingCalendar], ClockPolicy | None]:
+    """The dossier's procedure version, its agencies' calendars and the receiving agency's
+    clock settings, all checked against the database in one statement (each was one or two
+    statements per action before: bench/lifecycle.py)."""
+    agencies = _dossier_agencies(dossier)
+    layers = sorted({"", *agencies})
+    rows = session.execute(_PREAMBLE, {
+        "codes": layers, "policy_agency": dossier.receiving_agency,
+        "procedure": dossier.procedure_code, "effective_from": dossier.procedure_version,
+    }).all()
+    loaded_at = next((row[4] for row in rows if row[0] == "p"), None)
+    spec = cached_version(session, code=dossier.procedure_code,
+                          effective_from=dossier.procedure_version,
+                          loaded_at=_aware(loaded_at))
+    policy = next((clock_policy_of(*row[5].split("|")) for row in rows if row[0] == "a"), None)
+    return spec, calendars_from_revision(session, agencies, rows), policy
+
+
+def _aware(value: Any) -> Any:
+    """A ``loaded_at`` read through a union comes back as the driver gives it (SQLite: text
+    without a zone); make it the same key the procedure cache uses."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 def _replayed(session: Session, key: str | None, code: str | None,
@@ -541,6 +609,16 @@ class _Context:
     flags: list[str] = field(default_factory=list)
     calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
     steps: list[DossierStep] | None = None  # the hand-off rows, read once per action
+    policy: ClockPolicy | None = None  # the receiving agency's clock settings
+    spec_day: date | None = None  # the day ``spec`` was found in force for (receive)
+    events: list[Any] | None = None  # (seq, hash, at, payload) of the stored events
+
+    def event_rows(self) -> list[Any]:
+        """The dossier's stored events as (seq, hash, at, payload), read once per action."""
+        if self.events is None:
+            self.events = list(self.session.execute(_EVENT_ROWS,
+                                                    {"dossier_id": self.dossier.id}).all())
+        return self.events
 
     def calendar(self, agency_code: str) -> WorkingCalendar:
         """The agency's calendar, checked against the database once per action."""
@@ -559,12 +637,19 @@ class _Context:
 
 def _perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Action,
              actor: Actor, *, at: datetime, reason: str | None, payload: dict[str, Any],
-             idempotency_key: str | None, request_id: str | None) -> ActionResult:
+             idempotency_key: str | None, request_id: str | None,
+             calendars: dict[str, WorkingCalendar] | None = None,
+             policy: ClockPolicy | None = None, spec_day: date | None = None,
+             new: bool = False) -> ActionResult:
+    """The body of every action; ``calendars`` and ``policy`` are what the caller already
+    checked, ``new`` says the dossier was created in this transaction (no events, no steps)."""
     machine = machine_of(spec)
     state_before, step_before = dossier.state, dossier.current_step
     authorize(action, actor, dossier, spec)
     machine.fire(action, dossier)  # raises IllegalAction naming the allowed actions
-    ctx = _Context(session, dossier, spec, actor, action, at, reason, payload)
+    ctx = _Context(session, dossier, spec, actor, action, at, reason, payload,
+                   calendars=dict(calendars or {}), policy=policy, spec_day=spec_day,
+                   steps=[] if new else None, events=[] if new else None)
     # No autoflush while the effects run: each query would otherwise write the dossier's
     # changes so far (one UPDATE per query); everything is flushed once, below.
     with session.no_autoflush:
@@ -614,7 +699,8 @@ def _compare_and_set(session: Session, dossier: Dossier) -> None:
 def _append_event(ctx: _Context, state_before: str, step_before: str | None,
                   idempotency_key: str | None, request_id: str | None) -> DossierEvent:
     session, dossier = ctx.session, ctx.dossier
-    last = session.exec(_LAST_EVENT, params={"dossier_id": dossier.id}).first()
+    rows = ctx.event_rows()
+    last = rows[-1] if rows else None
     if last is not None and ctx.at < last.at:
         # The log is chronological: a back-dated action would, e.g., hide a late transfer.
         raise InvalidInput("thời điểm thực hiện không được trước thao tác trước đó của hồ sơ "
@@ -646,6 +732,11 @@ def clock_events(session: Session, dossier: Dossier,
                  pending: Mapping[str, Any] | None = None) -> list[ClockEvent]:
     """The dossier's clock events, read back from its stored events (plus one not yet saved)."""
     payloads = session.exec(_CLOCK_PAYLOADS, params={"dossier_id": dossier.id}).all()
+    return _clock_events_of(payloads, pending)
+
+
+def _clock_events_of(payloads: Iterable[Mapping[str, Any] | None],
+                     pending: Mapping[str, Any] | None = None) -> list[ClockEvent]:
     raw = [p["clock"] for p in payloads if p and "clock" in p]
     if pending:
         raw.append(pending)
@@ -662,21 +753,29 @@ def _update_clock(ctx: _Context) -> None:
     """Replay the clock and store its verdict on the dossier (due, appointment, flags)."""
     if ctx.clock is None and ctx.dossier.clock_started_at is None:
         return
+    events = _clock_events_of((row[3] for row in ctx.event_rows()), ctx.clock)
     ctx.flags.extend(_apply_clock(ctx.session, ctx.dossier, ctx.spec, ctx.clock,
-                                  calendar=ctx.calendar(ctx.dossier.competent_agency)))
+                                  calendar=ctx.calendar(ctx.dossier.competent_agency),
+                                  events=events, policy=ctx.policy))
 
 
 def _apply_clock(session: Session, dossier: Dossier, spec: ProcedureSpec,
                  pending: Mapping[str, Any] | None = None, *,
-                 calendar: WorkingCalendar | None = None) -> list[str]:
-    """Replay the clock; ``calendar`` is the competent agency's, if already at hand."""
-    events = clock_events(session, dossier, pending)
+                 calendar: WorkingCalendar | None = None,
+                 events: list[ClockEvent] | None = None,
+                 policy: ClockPolicy | None = None) -> list[str]:
+    """Replay the clock; ``calendar``, ``events`` and ``policy`` (the receiving agency's)
+    are passed when the caller already has them."""
+    if events is None:
+        events = clock_events(session, dossier, pending)
     if not events:
         return []
     calendar = calendar or load_calendar(session, agency_code=dossier.competent_agency)
-    receiving = session.get(Agency, dossier.receiving_agency)
+    if policy is None:
+        receiving = session.get(Agency, dossier.receiving_agency)
+        policy = receiving.clock_policy() if receiving else None
     state = replay(events, _limit(dossier), calendar,
-                   policy=receiving.clock_policy() if receiving else None,
+                   policy=policy,
                    supplement_effect=spec.supplement_effect,
                    allowed_pause_reasons=spec.pause_reasons or None)
     dossier.clock_started_at = state.received_at
@@ -874,8 +973,8 @@ def _on_receive(ctx: _Context) -> None:
     # The version in force on the *receipt* date applies (T2), not the one of an earlier
     # online submission (status 1): re-resolve it when an online dossier is received.
     try:
-        spec = version_in_force(ctx.session, code=dossier.procedure_code,
-                                on=to_local(ctx.at).date())
+        spec = ctx.spec if ctx.spec_day == to_local(ctx.at).date() else version_in_force(
+            ctx.session, code=dossier.procedure_code, on=to_local(ctx.at).date())
     except LookupError as exc:
         raise InvalidInput(str(exc), field="procedure") from exc
     if spec.effective_from != dossier.procedure_version:
@@ -1086,7 +1185,8 @@ def _on_return_result(ctx: _Context) -> None:
     ctx.dossier.returned_at = ctx.at
     ctx.dossier.collected_by = ctx.payload.get("collected_by") or ctx.dossier.applicant_name
     # A corrected result handed back again is not a second end of processing (T14).
-    if not any(e.kind is EventKind.RETURNED for e in clock_events(ctx.session, ctx.dossier)):
+    if not any(e.kind is EventKind.RETURNED
+               for e in _clock_events_of(row[3] for row in ctx.event_rows())):
         _clock(ctx, EventKind.RETURNED)
     _close_step(ctx)
     ctx.dossier.current_step = None
