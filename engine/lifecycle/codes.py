@@ -37,6 +37,11 @@ class CodeCapacityExceeded(LifecycleError, RuntimeError):
     status = 409
 
 
+_NEXT_VALUE = text("INSERT INTO counter (scope, value) VALUES (:scope, 1) "
+                   "ON CONFLICT (scope) DO UPDATE SET value = counter.value + 1 "
+                   "RETURNING value")
+
+
 def next_value(session: Session, scope: str) -> int:
     """Atomically increment and return the counter named ``scope`` (first value: 1).
 
@@ -44,12 +49,7 @@ def next_value(session: Session, scope: str) -> int:
     that runs out raises :class:`~engine.lifecycle.errors.Conflict`.
     """
     with contention_as_conflict(scope=scope):
-        return session.execute(
-            text("INSERT INTO counter (scope, value) VALUES (:scope, 1) "
-                 "ON CONFLICT (scope) DO UPDATE SET value = counter.value + 1 "
-                 "RETURNING value"),
-            {"scope": scope},
-        ).scalar_one()
+        return session.execute(_NEXT_VALUE, {"scope": scope}).scalar_one()
 
 
 def scheme_for(configured: str, receipt_day: date) -> str:

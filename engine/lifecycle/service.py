@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import bindparam, literal_column, null, union_all, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlmodel import Session, col, select
 
 from engine.agencies import Agency, clock_policy_of, default_competent
@@ -53,6 +53,7 @@ from engine.lifecycle.models import (
     IssuedDocument,
     utcnow,
 )
+from engine.lifecycle.rows import insert_row, update_row
 from engine.lifecycle.states import Action, Channel, State
 from engine.procedures import (
     COUNTER_UNIT,
@@ -341,6 +342,13 @@ def _version_on(session: Session, procedure_code: str, at: datetime) -> Procedur
         raise InvalidInput(str(exc), field="procedure") from exc
 
 
+def _timestamps() -> dict[str, Any]:
+    """A new dossier's defaults given up front: pydantic inspects a default factory's signature
+    on every construction, a cost an action on the counter notices."""
+    now = utcnow()
+    return {"created_at": now, "updated_at": now, "flags": []}
+
+
 def _search_text(*parts: str | None) -> str:
     return fold(" ".join(p for p in parts if p))[:700]
 
@@ -398,15 +406,13 @@ def receive(
         applicant_email=applicant.email, components=components, sets_count=sets_count,
         return_method=return_method, submitted_at=submitted_at or (at if online else None),
         limit_amount=spec.limit.amount, limit_unit=spec.limit.unit.value,
-        supplement_effect=spec.supplement_effect.value,
+        supplement_effect=spec.supplement_effect.value, **_timestamps(),
     )
     dossier.code = codes.new_dossier_code(session, agency_code=receiving.code,
                                           receipt_day=to_local(at).date(),
                                           scheme=receiving.code_scheme)
     dossier.search_text = _search_text(dossier.code, applicant.name, applicant.id_number,
                                        applicant.phone)
-    session.add(dossier)
-    session.flush()
     action = A.SUBMIT if online else A.RECEIVE
     return _perform(session, dossier, spec, action, actor, at=at, reason=None, payload={},
                     idempotency_key=idempotency_key, request_id=request_id,
@@ -445,15 +451,13 @@ def refuse_at_reception(
         applicant_id_number=applicant.id_number, applicant_address=applicant.address,
         applicant_phone=applicant.phone, applicant_email=applicant.email,
         limit_amount=spec.limit.amount, limit_unit=spec.limit.unit.value,
-        supplement_effect=spec.supplement_effect.value,
+        supplement_effect=spec.supplement_effect.value, **_timestamps(),
     )
     dossier.search_text = _search_text(dossier.code, dossier.applicant_name,
                                        applicant.id_number, applicant.phone)
-    session.add(dossier)
-    session.flush()
     return _perform(session, dossier, spec, A.REFUSE_AT_RECEPTION, actor, at=at,
                     reason=nfc(reason), payload={}, idempotency_key=idempotency_key,
-                    request_id=request_id)
+                    request_id=request_id, new=True)
 
 
 def guide(
@@ -664,24 +668,51 @@ def _perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Ac
     dossier.flags = sorted(set(dossier.flags) | set(ctx.flags))
     _mark_terminal_without_clock(dossier, at)
     dossier.updated_at = utcnow()
-    if state_before != State.NEW.value:
-        _compare_and_set(session, dossier)
+    event = _new_event(ctx, state_before, step_before, idempotency_key, request_id)
     try:
-        # _append_event flushes: a concurrent request with the same idempotency key fails
-        # here (unique key), and must surface as a Conflict, not as a raw IntegrityError.
-        event = _append_event(ctx, state_before, step_before, idempotency_key, request_id)
-        for document in ctx.documents:
-            document.event_id = event.id
-        session.flush()
+        # A concurrent request with the same idempotency key fails here (unique key), and
+        # must surface as a Conflict, not as a raw IntegrityError.
+        _write(ctx, event, new=new)
     except IntegrityError as exc:
         raise Conflict("yêu cầu trùng lặp hoặc hồ sơ vừa được cập nhật; hãy tải lại",
                        code=dossier.code) from exc
     return ActionResult(dossier, event, ctx.documents)
 
 
-def _compare_and_set(session: Session, dossier: Dossier) -> None:
-    """Bump the version only if nobody else did since we read it (both databases)."""
+def _write(ctx: _Context, event: DossierEvent, *, new: bool) -> None:
+    """Write what the action changed, one statement per row (``engine.lifecycle.rows``): the
+    dossier (inserted, or updated with the compare-and-set of its version), its hand-off
+    rows, the event and the issued documents."""
+    session, dossier = ctx.session, ctx.dossier
+    if new:
+        with contention_as_conflict():  # SQLite: may be the transaction's first write
+            insert_row(session, dossier)
+    else:
+        _compare_and_set(session, dossier, write=True)
+    for row in ctx.steps or ():
+        if row.id is None:
+            row.dossier_id = dossier.id
+            insert_row(session, row)
+        else:
+            update_row(session, row)
+    event.dossier_id = dossier.id
+    insert_row(session, event)
+    for document in ctx.documents:
+        document.dossier_id, document.event_id = dossier.id, event.id
+        insert_row(session, document)
+
+
+def _compare_and_set(session: Session, dossier: Dossier, *, write: bool = False) -> None:
+    """Bump the version only if nobody else did since we read it (both databases); with
+    ``write``, in the same statement that writes the dossier's changed columns."""
     try:
+        if write:
+            matched = update_row(session, dossier, compare="version",
+                                 also={"version": dossier.version + 1})
+            if matched != 1:
+                raise Conflict(f"hồ sơ {dossier.code} vừa được người khác cập nhật; hãy tải lại",
+                               code=dossier.code)
+            return
         # On the session's connection, so without an autoflush: the action's other changes
         # are flushed once, with its event.
         result = session.connection().execute(_CAS, {
@@ -696,11 +727,18 @@ def _compare_and_set(session: Session, dossier: Dossier) -> None:
     set_committed_value(dossier, "version", dossier.version + 1)
 
 
-def _append_event(ctx: _Context, state_before: str, step_before: str | None,
-                  idempotency_key: str | None, request_id: str | None) -> DossierEvent:
-    session, dossier = ctx.session, ctx.dossier
+def _new_event(ctx: _Context, state_before: str, step_before: str | None,
+               idempotency_key: str | None, request_id: str | None) -> DossierEvent:
+    """The action's event, chained to the dossier's last one (written by :func:`_write`)."""
+    dossier = ctx.dossier
     rows = ctx.event_rows()
     last = rows[-1] if rows else None
+    loaded_head = instance_state(dossier).committed_state.get("chain_head", dossier.chain_head)
+    if last is not None and loaded_head and last.hash != loaded_head:
+        # The events were read after another action on this dossier committed (SQLite reads
+        # outside a write lock): the compare-and-set would fail too; say so first.
+        raise Conflict(f"hồ sơ {dossier.code} vừa được người khác cập nhật; hãy tải lại",
+                       code=dossier.code)
     if last is not None and ctx.at < last.at:
         # The log is chronological: a back-dated action would, e.g., hide a late transfer.
         raise InvalidInput("thời điểm thực hiện không được trước thao tác trước đó của hồ sơ "
@@ -717,12 +755,10 @@ def _append_event(ctx: _Context, state_before: str, step_before: str | None,
         actor_agency=ctx.actor.agency, state_before=state_before, state_after=dossier.state,
         step_before=step_before, step_after=dossier.current_step, reason=ctx.reason,
         payload=payload, request_id=request_id, idempotency_key=idempotency_key,
-        prev_hash="", hash="",
+        prev_hash="", hash="", recorded_at=utcnow(),  # given: a default factory costs more
     )
     audit.seal(event, dossier.code, last.hash if last else audit.GENESIS)
     dossier.chain_head = event.hash  # so that deleting the last event is detected too
-    session.add(event)
-    session.flush()
     return event
 
 
@@ -802,19 +838,28 @@ def store_report_columns(dossier: Dossier, state: ClockState) -> None:
     dossier.apology_late = any(not a.in_time for a in state.apologies)
     dossier.ended_awaiting_supplement = state.ended and state.awaiting_supplement
     dossier.clock_settled_on = _clock_settled_on(state)
+    dossier.first_wait_on = _first_wait_on(state)
 
 
 def _clock_settled_on(state: ClockState) -> date | None:
-    """From which day the stored due date is final: the end of processing, or — still running —
-    the day of the last supplement or pause event. None while a wait or pause is open (also a
-    dossier that ended waiting for a supplement: its clock stopped at the request)."""
-    if state.awaiting_supplement or (state.paused and not state.ended):
+    """From which day the stored due date is final: the day of the last supplement or pause
+    event, or of the end that closed a pause (the clock extends the due date up to it) — also
+    once ended, so that a report for a period ending between that day and the end trusts the
+    stored due date instead of replaying. None while a wait or pause is open (also a dossier
+    that ended waiting for a supplement: its clock stopped at the request), or if it never
+    moved."""
+    if state.awaiting_supplement or state.paused:
         return None
-    if state.ended:
-        return to_local(state.ended_at).date()
     moves = [instant for wait in (*state.supplement_waits, *state.pauses)
              for instant in (wait.start, wait.end) if instant is not None]
     return max(to_local(m).date() for m in moves) if moves else None
+
+
+def _first_wait_on(state: ClockState) -> date | None:
+    """Day of the first supplement request or pause: until then the due date was the original
+    one, so a report for a period ending earlier needs no replay either."""
+    starts = [wait.start for wait in (*state.supplement_waits, *state.pauses)]
+    return to_local(min(starts)).date() if starts else None
 
 
 def _mark_terminal_without_clock(dossier: Dossier, at: datetime) -> None:
@@ -891,24 +936,33 @@ def _form_day(dossier: Dossier, at: datetime) -> date:
 def _issue(session: Session, dossier: Dossier | None, form: str, actor: Actor, at: datetime,
            agency_code: str, *, form_day: date, payload: dict[str, Any],
            guidance_id: int | None = None) -> IssuedDocument:
-    """Record an issued form with its number; the form set follows the receipt date."""
-    year = to_local(at).year
-    number = codes.document_number(session, agency_code=agency_code, form=form, year=year)
-    document = IssuedDocument(
-        dossier_id=dossier.id if dossier else None, guidance_id=guidance_id, form=form,
-        form_set="2025" if form_day >= FORM_SET_2025_FROM else "2018",
-        number=f"{number:02d}/{FORM_SYMBOLS.get(form, form.upper())}", issued_at=at,
-        issued_by=actor.id, payload=payload,
-    )
+    """Record an issued form with its number now (guidance at the counter: no dossier)."""
+    document = _new_document(session, dossier, form, actor, at, agency_code, form_day=form_day,
+                             payload=payload, guidance_id=guidance_id)
     session.add(document)
     session.flush()
     return document
 
 
+def _new_document(session: Session, dossier: Dossier | None, form: str, actor: Actor,
+                  at: datetime, agency_code: str, *, form_day: date, payload: dict[str, Any],
+                  guidance_id: int | None = None) -> IssuedDocument:
+    """An issued form with its number; the form set follows the receipt date."""
+    year = to_local(at).year
+    number = codes.document_number(session, agency_code=agency_code, form=form, year=year)
+    return IssuedDocument(
+        dossier_id=dossier.id if dossier else None, guidance_id=guidance_id, form=form,
+        form_set="2025" if form_day >= FORM_SET_2025_FROM else "2018",
+        number=f"{number:02d}/{FORM_SYMBOLS.get(form, form.upper())}", issued_at=at,
+        issued_by=actor.id, payload=payload,
+    )
+
+
 def _doc(ctx: _Context, form: str, **payload: Any) -> None:
-    ctx.documents.append(_issue(ctx.session, ctx.dossier, form, ctx.actor, ctx.at,
-                                ctx.actor.agency, form_day=_form_day(ctx.dossier, ctx.at),
-                                payload=payload))
+    """Issue a form with this action (written with its event by :func:`_write`)."""
+    ctx.documents.append(_new_document(ctx.session, ctx.dossier, form, ctx.actor, ctx.at,
+                                       ctx.actor.agency, form_day=_form_day(ctx.dossier, ctx.at),
+                                       payload=payload))
 
 
 def _open_step(ctx: _Context, step_id: str) -> None:
@@ -931,8 +985,7 @@ def _open_step(ctx: _Context, step_id: str) -> None:
         unit=unit_agency if spec_step.unit in (COUNTER_UNIT, "competent") else spec_step.unit,
         role=spec_step.role, handed_by=ctx.actor.id, started_at=ctx.at, due_at=due,
     )
-    ctx.session.add(row)
-    rows.append(row)
+    rows.append(row)  # written by _write
     ctx.dossier.current_step = spec_step.id
 
 
@@ -950,7 +1003,6 @@ def _close_step(ctx: _Context) -> None:
         done = to_local(ctx.at) if hours else to_local(ctx.at).date()
         due = to_local(row.due_at) if hours else to_local(row.due_at).date()
         row.classification = "early" if done < due else "on_time" if done == due else "late"
-    ctx.session.add(row)
 
 
 def _processing_steps(ctx: _Context) -> list[str]:
@@ -1037,7 +1089,6 @@ def _on_assign(ctx: _Context) -> None:
     rows = [r for r in ctx.step_rows() if r.finished_at is None]
     if rows:
         rows[-1].assignee = assignee
-        ctx.session.add(rows[-1])
 
 
 def _on_forward(ctx: _Context) -> None:
