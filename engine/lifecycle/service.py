@@ -20,17 +20,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import bindparam, literal_column, null, union_all, update
-from sqlalchemy import select as sa_select
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlmodel import Session, col, select
 
-from engine.agencies import Agency, clock_policy_of, default_competent
+from engine.agencies import Agency, default_competent
 from engine.calendar import WorkingCalendar
 from engine.calendar.store import (
-    REVISION_SELECTS,
-    calendars_from_revision,
     load_calendar,
     load_calendars,
 )
@@ -55,11 +52,10 @@ from engine.lifecycle.models import (
 )
 from engine.lifecycle.rows import insert_row, update_row
 from engine.lifecycle.states import Action, Channel, State
+from engine.lifecycle.workset import EventRef, Hop, dossier_agencies, read_workset
 from engine.procedures import (
     COUNTER_UNIT,
     ProcedureSpec,
-    ProcedureVersionRow,
-    cached_version,
     get_version,
     version_in_force,
 )
@@ -196,28 +192,9 @@ _CAS = (update(Dossier.__table__)
         .where(Dossier.__table__.c.id == bindparam("b_id"),
                Dossier.__table__.c.version == bindparam("b_version"))
         .values(version=bindparam("b_next")))
-#: What an action needs of the dossier's past events: the last one (to chain to) and the
-#: clock events (to replay), read in one statement.
-_EVENT_ROWS = (sa_select(DossierEvent.seq, DossierEvent.hash, DossierEvent.at,
-                         DossierEvent.payload)
-               .where(DossierEvent.dossier_id == bindparam("dossier_id"))
-               .order_by(DossierEvent.seq).execution_options(autoflush=False))
-_AGENCY = Agency.__table__
-_VERSIONS = ProcedureVersionRow.__table__
-#: Everything an action checks besides the dossier, in one statement (rows ``kind, code, n,
-#: last_id, at, text``): the calendars' revisions of the dossier's agencies ("d", "h"), the
-#: receiving agency's clock settings ("a") and the procedure version's ``loaded_at`` ("p").
-_PREAMBLE = union_all(
-    *REVISION_SELECTS,
-    sa_select(literal_column("'a'"), _AGENCY.c.code, null(), null(), null(),
-              _AGENCY.c.late_receipt_policy + "|" + _AGENCY.c.late_receipt_cutoff + "|"
-              + _AGENCY.c.non_working_day_receipt + "|" + _AGENCY.c.due_time)
-    .where(_AGENCY.c.code == bindparam("policy_agency")),
-    sa_select(literal_column("'p'"), _VERSIONS.c.code, null(), null(), _VERSIONS.c.loaded_at,
-              null())
-    .where(_VERSIONS.c.code == bindparam("procedure"),
-           _VERSIONS.c.effective_from == bindparam("effective_from")),
-)
+_STEP_TABLE = DossierStep.__table__
+_INSERT_STEP = _STEP_TABLE.insert()
+_UPDATE_STEP = _STEP_TABLE.update().where(_STEP_TABLE.c.id == bindparam("row_id"))
 
 
 def get_dossier(session: Session, code: str, *, lock: bool = False) -> Dossier:
@@ -416,7 +393,7 @@ def receive(
     action = A.SUBMIT if online else A.RECEIVE
     return _perform(session, dossier, spec, action, actor, at=at, reason=None, payload={},
                     idempotency_key=idempotency_key, request_id=request_id,
-                    calendars=load_calendars(session, _dossier_agencies(dossier)),
+                    calendars=load_calendars(session, dossier_agencies(dossier)),
                     policy=receiving.clock_policy(), spec_day=to_local(at).date(),
                     new=True)
 
@@ -538,44 +515,15 @@ def act(
         raise Conflict(f"hồ sơ {code} đã thay đổi (phiên bản {dossier.version}, "
                        f"bạn đang xem {expected_version}); hãy tải lại", code=code,
                        current_version=dossier.version)
-    spec, calendars, policy = _preamble(session, dossier)
-    return _perform(session, dossier, spec, action, actor, at=_check_instant(at),
+    try:
+        work = read_workset(session, dossier)
+    except LookupError as exc:  # the dossier's procedure version was deleted
+        raise InvalidInput(str(exc), field="procedure") from exc
+    return _perform(session, dossier, work.spec, action, actor, at=_check_instant(at),
                     reason=nfc(reason) if reason else None, payload=nfc(dict(payload or {})),
                     idempotency_key=idempotency_key, request_id=request_id,
-                    calendars=calendars, policy=policy)
-
-
-def _dossier_agencies(dossier: Dossier) -> list[str]:
-    return sorted({dossier.competent_agency, dossier.receiving_agency, dossier.returning_agency})
-
-
-def _preamble(session: Session, dossier: Dossier) -> tuple[
-        ProcedureSpec, dict[str, WorkingCalendar], ClockPolicy | None]:
-    """The dossier's procedure version, its agencies' calendars and the receiving agency's
-    clock settings, all checked against the database in one statement (each was one or two
-    statements per action before: bench/lifecycle.py)."""
-    agencies = _dossier_agencies(dossier)
-    layers = sorted({"", *agencies})
-    rows = session.execute(_PREAMBLE, {
-        "codes": layers, "policy_agency": dossier.receiving_agency,
-        "procedure": dossier.procedure_code, "effective_from": dossier.procedure_version,
-    }).all()
-    loaded_at = next((row[4] for row in rows if row[0] == "p"), None)
-    spec = cached_version(session, code=dossier.procedure_code,
-                          effective_from=dossier.procedure_version,
-                          loaded_at=_aware(loaded_at))
-    policy = next((clock_policy_of(*row[5].split("|")) for row in rows if row[0] == "a"), None)
-    return spec, calendars_from_revision(session, agencies, rows), policy
-
-
-def _aware(value: Any) -> Any:
-    """A ``loaded_at`` read through a union comes back as the driver gives it (SQLite: text
-    without a zone); make it the same key the procedure cache uses."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
+                    calendars=work.calendars, policy=work.policy, hops=work.hops,
+                    events=work.events)
 
 
 def _replayed(session: Session, key: str | None, code: str | None,
@@ -612,16 +560,19 @@ class _Context:
     documents: list[IssuedDocument] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
-    steps: list[DossierStep] | None = None  # the hand-off rows, read once per action
+    hops: list[Hop] | None = None  # the hand-off rows, read once per action
     policy: ClockPolicy | None = None  # the receiving agency's clock settings
     spec_day: date | None = None  # the day ``spec`` was found in force for (receive)
-    events: list[Any] | None = None  # (seq, hash, at, payload) of the stored events
+    events: list[EventRef] | None = None  # the stored events
 
-    def event_rows(self) -> list[Any]:
-        """The dossier's stored events as (seq, hash, at, payload), read once per action."""
+    def _read(self) -> None:
+        work = read_workset(self.session, self.dossier)
+        self.hops, self.events = work.hops, work.events
+
+    def event_rows(self) -> list[EventRef]:
+        """The dossier's stored events, read once per action (with the hand-off rows)."""
         if self.events is None:
-            self.events = list(self.session.execute(_EVENT_ROWS,
-                                                    {"dossier_id": self.dossier.id}).all())
+            self._read()
         return self.events
 
     def calendar(self, agency_code: str) -> WorkingCalendar:
@@ -632,11 +583,11 @@ class _Context:
                                                                    agency_code=agency_code)
         return calendar
 
-    def step_rows(self) -> list[DossierStep]:
+    def step_rows(self) -> list[Hop]:
         """The dossier's hand-off rows, including the ones this action opened."""
-        if self.steps is None:
-            self.steps = steps_of(self.session, self.dossier)
-        return self.steps
+        if self.hops is None:
+            self._read()
+        return self.hops
 
 
 def _perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Action,
@@ -644,7 +595,8 @@ def _perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Ac
              idempotency_key: str | None, request_id: str | None,
              calendars: dict[str, WorkingCalendar] | None = None,
              policy: ClockPolicy | None = None, spec_day: date | None = None,
-             new: bool = False) -> ActionResult:
+             new: bool = False, hops: list[Hop] | None = None,
+             events: list[EventRef] | None = None) -> ActionResult:
     """The body of every action; ``calendars`` and ``policy`` are what the caller already
     checked, ``new`` says the dossier was created in this transaction (no events, no steps)."""
     machine = machine_of(spec)
@@ -653,7 +605,7 @@ def _perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Ac
     machine.fire(action, dossier)  # raises IllegalAction naming the allowed actions
     ctx = _Context(session, dossier, spec, actor, action, at, reason, payload,
                    calendars=dict(calendars or {}), policy=policy, spec_day=spec_day,
-                   steps=[] if new else None, events=[] if new else None)
+                   hops=[] if new else hops, events=[] if new else events)
     # No autoflush while the effects run: each query would otherwise write the dossier's
     # changes so far (one UPDATE per query); everything is flushed once, below.
     with session.no_autoflush:
@@ -689,12 +641,11 @@ def _write(ctx: _Context, event: DossierEvent, *, new: bool) -> None:
             insert_row(session, dossier)
     else:
         _compare_and_set(session, dossier, write=True)
-    for row in ctx.steps or ():
-        if row.id is None:
-            row.dossier_id = dossier.id
-            insert_row(session, row)
-        else:
-            update_row(session, row)
+    for hop in ctx.hops or ():
+        if hop.id is None:
+            session.connection().execute(_INSERT_STEP, dict(hop.values, dossier_id=dossier.id))
+        elif hop.values:
+            session.connection().execute(_UPDATE_STEP, dict(hop.values, row_id=hop.id))
     event.dossier_id = dossier.id
     insert_row(session, event)
     for document in ctx.documents:
@@ -789,7 +740,7 @@ def _update_clock(ctx: _Context) -> None:
     """Replay the clock and store its verdict on the dossier (due, appointment, flags)."""
     if ctx.clock is None and ctx.dossier.clock_started_at is None:
         return
-    events = _clock_events_of((row[3] for row in ctx.event_rows()), ctx.clock)
+    events = _clock_events_of((row.payload for row in ctx.event_rows()), ctx.clock)
     ctx.flags.extend(_apply_clock(ctx.session, ctx.dossier, ctx.spec, ctx.clock,
                                   calendar=ctx.calendar(ctx.dossier.competent_agency),
                                   events=events, policy=ctx.policy))
@@ -979,30 +930,30 @@ def _open_step(ctx: _Context, step_id: str) -> None:
         # Handing back waits for the applicant, who comes on the appointment: the counter is
         # not late for a result collected by then (domain T12, Art 20(3)).
         due = max(due, ctx.dossier.due_at)
-    row = DossierStep(
-        dossier_id=ctx.dossier.id, seq=len(rows) + 1, step_id=spec_step.id,
-        step_name=spec_step.name,
-        unit=unit_agency if spec_step.unit in (COUNTER_UNIT, "competent") else spec_step.unit,
-        role=spec_step.role, handed_by=ctx.actor.id, started_at=ctx.at, due_at=due,
-    )
-    rows.append(row)  # written by _write
+    seq = len(rows) + 1
+    rows.append(Hop(seq, spec_step.id, due, values={  # written by _write
+        "seq": seq, "step_id": spec_step.id, "step_name": spec_step.name,
+        "unit": unit_agency if spec_step.unit in (COUNTER_UNIT, "competent") else spec_step.unit,
+        "role": spec_step.role, "handed_by": ctx.actor.id, "started_at": ctx.at, "due_at": due,
+    }))
     ctx.dossier.current_step = spec_step.id
 
 
 def _close_step(ctx: _Context) -> None:
     """Finish the open hand-off row and classify it against its own deadline (TT 01 Art 13(2))."""
-    rows = ctx.step_rows()
-    open_rows = [r for r in rows if r.finished_at is None]
+    open_rows = [r for r in ctx.step_rows() if r.open]
     if not open_rows:
         return
     row = open_rows[-1]
-    row.finished_at, row.finished_by, row.outcome = ctx.at, ctx.actor.id, ctx.action.value
+    row.open = False
+    row.values.update(finished_at=ctx.at, finished_by=ctx.actor.id, outcome=ctx.action.value)
     if row.due_at is not None:
         budgets = {s.id: s.budget.unit for s in ctx.spec.steps}
         hours = budgets.get(row.step_id) is TimeUnit.WORKING_HOURS
         done = to_local(ctx.at) if hours else to_local(ctx.at).date()
         due = to_local(row.due_at) if hours else to_local(row.due_at).date()
-        row.classification = "early" if done < due else "on_time" if done == due else "late"
+        row.values["classification"] = ("early" if done < due else "on_time" if done == due
+                                        else "late")
 
 
 def _processing_steps(ctx: _Context) -> list[str]:
@@ -1086,9 +1037,9 @@ def _on_assign(ctx: _Context) -> None:
     if not assignee:
         raise InvalidInput("phải chọn cán bộ được phân công", field="assignee")
     ctx.dossier.assignee = assignee
-    rows = [r for r in ctx.step_rows() if r.finished_at is None]
+    rows = [r for r in ctx.step_rows() if r.open]
     if rows:
-        rows[-1].assignee = assignee
+        rows[-1].values["assignee"] = assignee
 
 
 def _on_forward(ctx: _Context) -> None:
@@ -1237,7 +1188,7 @@ def _on_return_result(ctx: _Context) -> None:
     ctx.dossier.collected_by = ctx.payload.get("collected_by") or ctx.dossier.applicant_name
     # A corrected result handed back again is not a second end of processing (T14).
     if not any(e.kind is EventKind.RETURNED
-               for e in _clock_events_of(row[3] for row in ctx.event_rows())):
+               for e in _clock_events_of(row.payload for row in ctx.event_rows())):
         _clock(ctx, EventKind.RETURNED)
     _close_step(ctx)
     ctx.dossier.current_step = None

@@ -1,0 +1,137 @@
+"""What an action on an existing dossier reads besides the dossier row, in one statement.
+
+An action needs: the procedure version's ``loaded_at`` (to find the parsed spec in the cache),
+the calendars' revisions of the dossier's agencies (to find the built calendars in the cache),
+the receiving agency's clock settings, the dossier's hand-off rows (to close and open steps)
+and its events (the last one to chain to, the clock events to replay). Read one by one they
+were six statements per action, each costing more in SQLAlchemy than in the database; one
+``UNION ALL`` of rows ``kind, code, n, last_id, at, text, data`` reads them all at once
+(``bench/lifecycle.py``):
+
+===== ========================== ============ ============ =============== ================
+kind  code                       n            last_id      at              text / data
+===== ========================== ============ ============ =============== ================
+d     agency (calendar days)     row count    newest id    newest change   —
+h     agency (office hours)      —            —            updated_at      sessions
+a     receiving agency           —            —            —               clock settings
+p     procedure code             —            —            loaded_at       —
+s     step id (hand-off row)     seq          row id       due_at          "open" if open
+e     —                          seq          —            event at        hash / payload
+===== ========================== ============ ============ =============== ================
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Text, bindparam, case, cast, literal_column, null, union_all
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
+
+from engine.agencies import Agency, clock_policy_of
+from engine.calendar import WorkingCalendar
+from engine.calendar.store import REVISION_SELECTS, calendars_from_revision
+from engine.deadline import ClockPolicy
+from engine.lifecycle.models import Dossier, DossierEvent, DossierStep
+from engine.procedures import ProcedureSpec, ProcedureVersionRow, cached_version
+
+_AGENCY = Agency.__table__
+_VERSIONS = ProcedureVersionRow.__table__
+_STEPS = DossierStep.__table__
+_EVENTS = DossierEvent.__table__
+_DOSSIER_ID = bindparam("dossier_id")
+
+WORKSET = union_all(
+    *(select.add_columns(null().label("data")) for select in REVISION_SELECTS),
+    sa_select(literal_column("'a'"), _AGENCY.c.code, null(), null(), null(),
+              _AGENCY.c.late_receipt_policy + "|" + _AGENCY.c.late_receipt_cutoff + "|"
+              + _AGENCY.c.non_working_day_receipt + "|" + _AGENCY.c.due_time, null())
+    .where(_AGENCY.c.code == bindparam("policy_agency")),
+    sa_select(literal_column("'p'"), _VERSIONS.c.code, null(), null(), _VERSIONS.c.loaded_at,
+              null(), null())
+    .where(_VERSIONS.c.code == bindparam("procedure"),
+           _VERSIONS.c.effective_from == bindparam("effective_from")),
+    sa_select(literal_column("'s'"), _STEPS.c.step_id, _STEPS.c.seq, _STEPS.c.id,
+              _STEPS.c.due_at, case((_STEPS.c.finished_at.is_(None), "open")), null())
+    .where(_STEPS.c.dossier_id == _DOSSIER_ID),
+    sa_select(literal_column("'e'"), null(), _EVENTS.c.seq, null(), _EVENTS.c.at,
+              _EVENTS.c.hash, cast(_EVENTS.c.payload, Text))
+    .where(_EVENTS.c.dossier_id == _DOSSIER_ID),
+)
+
+
+class EventRef(NamedTuple):
+    """What an action needs of one stored event."""
+
+    seq: int
+    hash: str
+    at: datetime
+    payload: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class Hop:
+    """One hand-off row (*bước* of the control sheet) as an action sees it: read from the
+    database (``id`` set) or opened by this action; ``values`` are the columns to write (all of
+    them for a new row)."""
+
+    seq: int
+    step_id: str
+    due_at: datetime | None
+    open: bool = True
+    id: int | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Workset:
+    spec: ProcedureSpec
+    calendars: dict[str, WorkingCalendar]
+    policy: ClockPolicy | None
+    hops: list[Hop]
+    events: list[EventRef]
+
+
+def dossier_agencies(dossier: Dossier) -> list[str]:
+    return sorted({dossier.competent_agency, dossier.receiving_agency, dossier.returning_agency})
+
+
+def read_workset(session: Session, dossier: Dossier) -> Workset:
+    """Everything an action on ``dossier`` reads besides the dossier row (one statement)."""
+    agencies = dossier_agencies(dossier)
+    rows = session.execute(WORKSET, {
+        "codes": sorted({"", *agencies}), "policy_agency": dossier.receiving_agency,
+        "procedure": dossier.procedure_code, "effective_from": dossier.procedure_version,
+        "dossier_id": dossier.id,
+    }, execution_options={"autoflush": False}).all()
+    loaded_at, policy, hops, events = None, None, [], []
+    for row in rows:
+        kind = row[0]
+        if kind == "e":
+            events.append(EventRef(row[2], row[5], aware(row[4]),
+                                   json.loads(row[6]) if row[6] else None))
+        elif kind == "s":
+            hops.append(Hop(row[2], row[1], aware(row[4]), row[5] == "open", row[3]))
+        elif kind == "p":
+            loaded_at = aware(row[4])
+        elif kind == "a":
+            policy = clock_policy_of(*row[5].split("|"))
+    spec = cached_version(session, code=dossier.procedure_code,
+                          effective_from=dossier.procedure_version, loaded_at=loaded_at)
+    events.sort()
+    hops.sort(key=lambda hop: hop.seq)
+    return Workset(spec, calendars_from_revision(session, agencies, rows), policy, hops, events)
+
+
+def aware(value: Any) -> Any:
+    """An instant read through the union comes back as the driver gives it (SQLite: possibly
+    text without a zone): make it an aware UTC datetime like the model's columns."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
