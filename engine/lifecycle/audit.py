@@ -24,8 +24,9 @@ def _instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def event_digest(event: DossierEvent, dossier_code: str, prev_hash: str) -> str:
-    """SHA-256 over the previous hash and a canonical JSON of everything the event says."""
+def event_digest(event: DossierEvent | Any, dossier_code: str, prev_hash: str) -> str:
+    """SHA-256 over the previous hash and a canonical JSON of everything the event says
+    (``event``: a stored event, or anything with its attributes, e.g. one being written)."""
     content: dict[str, Any] = {
         "dossier": dossier_code, "seq": event.seq, "action": event.action,
         "at": _instant(event.at), "actor_id": event.actor_id, "actor_role": event.actor_role,

@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -107,9 +108,17 @@ class Applicant:
 @dataclass
 class ActionResult:
     dossier: Dossier
-    event: DossierEvent | None
+    recorded: DossierEvent | dict[str, Any] | None  # the event, or its written columns
     documents: list[IssuedDocument] = field(default_factory=list)
     replayed: bool = False  # an idempotent repeat: nothing new was written
+
+    @property
+    def event(self) -> DossierEvent | None:
+        """The event the action recorded; built on first use (an action writes it as a plain
+        row, and most callers never look at it)."""
+        if isinstance(self.recorded, dict):
+            self.recorded = DossierEvent(**self.recorded)
+        return self.recorded
 
 
 # ----- who may do what ----------------------------------------------------------------------
@@ -193,6 +202,7 @@ _CAS = (update(Dossier.__table__)
                Dossier.__table__.c.version == bindparam("b_version"))
         .values(version=bindparam("b_next")))
 _STEP_TABLE = DossierStep.__table__
+_INSERT_EVENT = DossierEvent.__table__.insert().returning(DossierEvent.__table__.c.id)
 _INSERT_STEP = _STEP_TABLE.insert()
 _UPDATE_STEP = _STEP_TABLE.update().where(_STEP_TABLE.c.id == bindparam("row_id"))
 
@@ -282,6 +292,15 @@ def allowed_actions(session: Session, dossier: Dossier, actor: Actor | None = No
 
 # ----- receiving ----------------------------------------------------------------------------
 
+def _agencies(session: Session, *codes: str | None) -> list[Agency]:
+    """Load these agencies into the session in one statement, so that :func:`_agency` finds
+    them without one more each (while the caller holds the list)."""
+    return list(session.exec(_AGENCIES, params={"codes": sorted({c for c in codes if c})}))
+
+
+_AGENCIES = select(Agency).where(col(Agency.code).in_(bindparam("codes", expanding=True)))
+
+
 def _agency(session: Session, code: str, what: str) -> Agency:
     agency = session.get(Agency, code)
     if agency is None:
@@ -358,6 +377,9 @@ def receive(
     if previous:
         return previous
     at = _check_instant(at)
+    # The three points of a dossier, usually two agencies, read in one statement (held here:
+    # the session keeps only weak references).
+    loaded = _agencies(session, actor.agency, competent_agency, returning_agency)  # noqa: F841
     receiving = _agency(session, actor.agency, "cơ quan tiếp nhận")
     spec = _version_on(session, procedure_code, at)
     competent_agency = competent_agency or default_competent(
@@ -631,7 +653,7 @@ def _perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Ac
     return ActionResult(dossier, event, ctx.documents)
 
 
-def _write(ctx: _Context, event: DossierEvent, *, new: bool) -> None:
+def _write(ctx: _Context, event: dict[str, Any], *, new: bool) -> None:
     """Write what the action changed, one statement per row (``engine.lifecycle.rows``): the
     dossier (inserted, or updated with the compare-and-set of its version), its hand-off
     rows, the event and the issued documents."""
@@ -646,10 +668,10 @@ def _write(ctx: _Context, event: DossierEvent, *, new: bool) -> None:
             session.connection().execute(_INSERT_STEP, dict(hop.values, dossier_id=dossier.id))
         elif hop.values:
             session.connection().execute(_UPDATE_STEP, dict(hop.values, row_id=hop.id))
-    event.dossier_id = dossier.id
-    insert_row(session, event)
+    event["dossier_id"] = dossier.id
+    event["id"] = session.connection().execute(_INSERT_EVENT, event).scalar_one()
     for document in ctx.documents:
-        document.dossier_id, document.event_id = dossier.id, event.id
+        document.dossier_id, document.event_id = dossier.id, event["id"]
         insert_row(session, document)
 
 
@@ -679,8 +701,9 @@ def _compare_and_set(session: Session, dossier: Dossier, *, write: bool = False)
 
 
 def _new_event(ctx: _Context, state_before: str, step_before: str | None,
-               idempotency_key: str | None, request_id: str | None) -> DossierEvent:
-    """The action's event, chained to the dossier's last one (written by :func:`_write`)."""
+               idempotency_key: str | None, request_id: str | None) -> dict[str, Any]:
+    """The action's event as column values, chained to the dossier's last one (written by
+    :func:`_write`)."""
     dossier = ctx.dossier
     rows = ctx.event_rows()
     last = rows[-1] if rows else None
@@ -700,16 +723,18 @@ def _new_event(ctx: _Context, state_before: str, step_before: str | None,
         payload["clock"] = ctx.clock
     if ctx.flags:
         payload["flags"] = sorted(set(ctx.flags))
-    event = DossierEvent(
-        dossier_id=dossier.id, seq=(last.seq + 1) if last else 1, action=ctx.action.value,
-        at=ctx.at, actor_id=ctx.actor.id, actor_role=ctx.actor.role,
-        actor_agency=ctx.actor.agency, state_before=state_before, state_after=dossier.state,
-        step_before=step_before, step_after=dossier.current_step, reason=ctx.reason,
-        payload=payload, request_id=request_id, idempotency_key=idempotency_key,
-        prev_hash="", hash="", recorded_at=utcnow(),  # given: a default factory costs more
-    )
-    audit.seal(event, dossier.code, last.hash if last else audit.GENESIS)
-    dossier.chain_head = event.hash  # so that deleting the last event is detected too
+    event = {
+        "dossier_id": dossier.id, "seq": (last.seq + 1) if last else 1,
+        "action": ctx.action.value, "at": ctx.at, "recorded_at": utcnow(),
+        "actor_id": ctx.actor.id, "actor_role": ctx.actor.role,
+        "actor_agency": ctx.actor.agency, "state_before": state_before,
+        "state_after": dossier.state, "step_before": step_before,
+        "step_after": dossier.current_step, "reason": ctx.reason, "payload": payload,
+        "request_id": request_id, "idempotency_key": idempotency_key, "imported": False,
+    }
+    event["prev_hash"] = prev = last.hash if last else audit.GENESIS
+    event["hash"] = audit.event_digest(SimpleNamespace(**event), dossier.code, prev)
+    dossier.chain_head = event["hash"]  # so that deleting the last event is detected too
     return event
 
 
