@@ -12,6 +12,7 @@ from engine.calendar.store import (
     delete_day,
     list_days,
     load_calendar,
+    load_calendars,
     save_day,
     set_office_hours,
 )
@@ -141,3 +142,21 @@ def test_list_days_filters_by_layer_and_year(session):
     assert len(list_days(session, agency_code="XA-A")) == 3
     assert [r.day for r in list_days(session)] == [SATURDAY]
     assert not delete_day(session, day=WEDNESDAY)  # national layer has no such row
+
+
+def test_several_agencies_checked_at_once_get_each_own_calendar(session):
+    save_day(session, entry=_local_off(WEDNESDAY), agency_code="XA-A")
+    session.commit()
+
+    calendars = load_calendars(session, ["XA-A", "XA-B", None])
+
+    assert set(calendars) == {"XA-A", "XA-B", ""}
+    assert not calendars["XA-A"].is_working_day(WEDNESDAY)
+    assert calendars["XA-B"].is_working_day(WEDNESDAY)
+    assert calendars[""].is_working_day(WEDNESDAY)
+    # A later change to one agency's days is seen at the next check, the others are kept.
+    delete_day(session, day=WEDNESDAY, agency_code="XA-A")
+    session.commit()
+    again = load_calendars(session, ["XA-A", "XA-B"])
+    assert again["XA-A"].is_working_day(WEDNESDAY)
+    assert again["XA-B"] is calendars["XA-B"]
