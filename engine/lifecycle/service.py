@@ -30,7 +30,6 @@ from engine.agencies import Agency, default_competent
 from engine.calendar import WorkingCalendar
 from engine.calendar.store import (
     load_calendar,
-    load_calendars,
 )
 from engine.clock import ClockError, ClockEvent, ClockState, EventKind, replay
 from engine.deadline import ClockPolicy, TimeLimit, TimeUnit, compute_due
@@ -53,7 +52,7 @@ from engine.lifecycle.models import (
 )
 from engine.lifecycle.rows import insert_row, update_row
 from engine.lifecycle.states import Action, Channel, State
-from engine.lifecycle.workset import EventRef, Hop, dossier_agencies, read_workset
+from engine.lifecycle.workset import EventRef, Hop, read_receipt_set, read_workset
 from engine.procedures import (
     COUNTER_UNIT,
     ProcedureSpec,
@@ -381,11 +380,16 @@ def receive(
     # the session keeps only weak references).
     loaded = _agencies(session, actor.agency, competent_agency, returning_agency)  # noqa: F841
     receiving = _agency(session, actor.agency, "cơ quan tiếp nhận")
-    spec = _version_on(session, procedure_code, at)
     competent_agency = competent_agency or default_competent(
-        session, receiving_code=receiving.code, procedure_code=spec.code) or actor.agency
+        session, receiving_code=receiving.code, procedure_code=procedure_code) or actor.agency
     competent = _agency(session, competent_agency, "cơ quan giải quyết")
     returning = _agency(session, returning_agency or actor.agency, "nơi trả kết quả")
+    try:  # the version in force on the receipt day, with the three agencies' calendars
+        spec, calendars = read_receipt_set(
+            session, procedure_code=procedure_code, on=to_local(at).date(),
+            agencies=[receiving.code, competent.code, returning.code])
+    except LookupError as exc:
+        raise InvalidInput(str(exc), field="procedure") from exc
     applicant = Applicant(**nfc(asdict(applicant)))
     if not applicant.name:
         raise InvalidInput("thiếu họ tên người nộp hồ sơ", field="applicant.name")
@@ -415,7 +419,7 @@ def receive(
     action = A.SUBMIT if online else A.RECEIVE
     return _perform(session, dossier, spec, action, actor, at=at, reason=None, payload={},
                     idempotency_key=idempotency_key, request_id=request_id,
-                    calendars=load_calendars(session, dossier_agencies(dossier)),
+                    calendars=calendars,
                     policy=receiving.clock_policy(), spec_day=to_local(at).date(),
                     new=True)
 

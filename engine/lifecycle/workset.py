@@ -18,16 +18,19 @@ p     procedure code             —            —            loaded_at       �
 s     step id (hand-off row)     seq          row id       due_at          "open" if open
 e     —                          seq          —            event at        hash / payload
 ===== ========================== ============ ============ =============== ================
+
+Receiving a new dossier reads, the same way, the procedure version in force on the receipt day
+("v": ``loaded_at`` and ``effective_from``) with the calendars (:func:`read_receipt_set`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Text, bindparam, case, cast, literal_column, null, union_all
+from sqlalchemy import Text, bindparam, case, cast, func, literal_column, null, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
@@ -36,16 +39,22 @@ from engine.calendar import WorkingCalendar
 from engine.calendar.store import REVISION_SELECTS, calendars_from_revision
 from engine.deadline import ClockPolicy
 from engine.lifecycle.models import Dossier, DossierEvent, DossierStep
-from engine.procedures import ProcedureSpec, ProcedureVersionRow, cached_version
+from engine.procedures import (
+    NoVersionInForce,
+    ProcedureSpec,
+    ProcedureVersionRow,
+    cached_version,
+)
 
 _AGENCY = Agency.__table__
 _VERSIONS = ProcedureVersionRow.__table__
 _STEPS = DossierStep.__table__
 _EVENTS = DossierEvent.__table__
 _DOSSIER_ID = bindparam("dossier_id")
+_CALENDARS = tuple(select.add_columns(null().label("data")) for select in REVISION_SELECTS)
 
 WORKSET = union_all(
-    *(select.add_columns(null().label("data")) for select in REVISION_SELECTS),
+    *_CALENDARS,
     sa_select(literal_column("'a'"), _AGENCY.c.code, null(), null(), null(),
               _AGENCY.c.late_receipt_policy + "|" + _AGENCY.c.late_receipt_cutoff + "|"
               + _AGENCY.c.non_working_day_receipt + "|" + _AGENCY.c.due_time, null())
@@ -60,6 +69,19 @@ WORKSET = union_all(
     sa_select(literal_column("'e'"), null(), _EVENTS.c.seq, null(), _EVENTS.c.at,
               _EVENTS.c.hash, cast(_EVENTS.c.payload, Text))
     .where(_EVENTS.c.dossier_id == _DOSSIER_ID),
+)
+
+
+_LATEST_IN_FORCE = (sa_select(func.max(_VERSIONS.c.effective_from))
+                    .where(_VERSIONS.c.code == bindparam("procedure"),
+                           _VERSIONS.c.effective_from <= bindparam("on"))
+                    .scalar_subquery())
+RECEIPT_SET = union_all(
+    *_CALENDARS,
+    sa_select(literal_column("'v'"), _VERSIONS.c.code, null(), null(), _VERSIONS.c.loaded_at,
+              cast(_VERSIONS.c.effective_from, Text), null())
+    .where(_VERSIONS.c.code == bindparam("procedure"),
+           _VERSIONS.c.effective_from == _LATEST_IN_FORCE),
 )
 
 
@@ -135,3 +157,21 @@ def aware(value: Any) -> Any:
         value = value.replace(tzinfo=UTC)
     return value
 
+
+def read_receipt_set(session: Session, *, procedure_code: str, on: date,
+                     agencies: list[str]) -> tuple[ProcedureSpec, dict[str, WorkingCalendar]]:
+    """The procedure version in force on ``on`` (the receipt day: a dossier keeps it) and the
+    calendars of the new dossier's agencies, in one statement. Raises
+    :class:`~engine.procedures.NoVersionInForce` (a ``LookupError``) if none was in force."""
+    agencies = sorted(set(agencies))
+    rows = session.execute(RECEIPT_SET, {
+        "codes": sorted({"", *agencies}), "procedure": procedure_code, "on": on,
+    }, execution_options={"autoflush": False}).all()
+    version = next((row for row in rows if row[0] == "v"), None)
+    if version is None:
+        raise NoVersionInForce(f"thủ tục {procedure_code} không có phiên bản hiệu lực ngày "
+                               f"{on:%d/%m/%Y}")
+    spec = cached_version(session, code=procedure_code,
+                          effective_from=date.fromisoformat(version[5][:10]),
+                          loaded_at=aware(version[4]))
+    return spec, calendars_from_revision(session, agencies, rows)
