@@ -49,7 +49,7 @@ def next_value(session: Session, scope: str) -> int:
     that runs out raises :class:`~engine.lifecycle.errors.Conflict`.
     """
     with contention_as_conflict(scope=scope):
-        return session.execute(_NEXT_VALUE, {"scope": scope}).scalar_one()
+        return session.connection().execute(_NEXT_VALUE, {"scope": scope}).scalar_one()
 
 
 def scheme_for(configured: str, receipt_day: date) -> str:

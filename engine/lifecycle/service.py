@@ -667,13 +667,14 @@ def _write(ctx: _Context, event: dict[str, Any], *, new: bool) -> None:
             insert_row(session, dossier)
     else:
         _compare_and_set(session, dossier, write=True)
+    conn = session.connection()
     for hop in ctx.hops or ():
         if hop.id is None:
-            session.connection().execute(_INSERT_STEP, dict(hop.values, dossier_id=dossier.id))
+            conn.execute(_INSERT_STEP, dict(hop.values, dossier_id=dossier.id))
         elif hop.values:
-            session.connection().execute(_UPDATE_STEP, dict(hop.values, row_id=hop.id))
+            conn.execute(_UPDATE_STEP, dict(hop.values, row_id=hop.id))
     event["dossier_id"] = dossier.id
-    event["id"] = session.connection().execute(_INSERT_EVENT, event).scalar_one()
+    event["id"] = conn.execute(_INSERT_EVENT, event).scalar_one()
     for document in ctx.documents:
         document.dossier_id, document.event_id = dossier.id, event["id"]
         insert_row(session, document)

@@ -124,11 +124,11 @@ def dossier_agencies(dossier: Dossier) -> list[str]:
 def read_workset(session: Session, dossier: Dossier) -> Workset:
     """Everything an action on ``dossier`` reads besides the dossier row (one statement)."""
     agencies = dossier_agencies(dossier)
-    rows = session.execute(WORKSET, {
+    rows = session.connection().execute(WORKSET, {
         "codes": sorted({"", *agencies}), "policy_agency": dossier.receiving_agency,
         "procedure": dossier.procedure_code, "effective_from": dossier.procedure_version,
         "dossier_id": dossier.id,
-    }, execution_options={"autoflush": False}).all()
+    }).all()
     loaded_at, policy, hops, events = None, None, [], []
     for row in rows:
         kind = row[0]
@@ -164,9 +164,9 @@ def read_receipt_set(session: Session, *, procedure_code: str, on: date,
     calendars of the new dossier's agencies, in one statement. Raises
     :class:`~engine.procedures.NoVersionInForce` (a ``LookupError``) if none was in force."""
     agencies = sorted(set(agencies))
-    rows = session.execute(RECEIPT_SET, {
+    rows = session.connection().execute(RECEIPT_SET, {
         "codes": sorted({"", *agencies}), "procedure": procedure_code, "on": on,
-    }, execution_options={"autoflush": False}).all()
+    }).all()
     version = next((row for row in rows if row[0] == "v"), None)
     if version is None:
         raise NoVersionInForce(f"thủ tục {procedure_code} không có phiên bản hiệu lực ngày "
