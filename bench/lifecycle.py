@@ -35,7 +35,17 @@ from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
-from sqlalchemy import Engine, create_engine, func, insert, make_url, select, text, update  # noqa: E402
+from sqlalchemy import (  # noqa: E402
+    Engine,
+    create_engine,
+    func,
+    insert,
+    make_url,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import event as sa_event  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from engine.agencies import Agency  # noqa: E402
@@ -310,6 +320,23 @@ class Run:
     rows: dict[str, int] | None = None
     check_seconds: float = 0.0
     anomalies: int = 0
+    statements: float = 0.0  # per action, counted on a few more dossiers after the timing
+
+
+def count_statements(engine: Engine, runner: Callable[[Engine, list[Times]], None],
+                     times: list[Times]) -> float:
+    """Statements per action over ``times`` (untimed: a listener on every statement)."""
+    seen = [0]
+
+    def count(*_args: Any) -> None:
+        seen[0] += 1
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        runner(engine, times)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    return seen[0] / (len(times) * ACTIONS_PER_DOSSIER)
 
 
 def count_rows(engine: Engine) -> dict[str, int]:
@@ -340,6 +367,9 @@ def compare(database: Callable[[], Any], times: list[Times], *, chunk: int,
                     runner(engine, part)
                     run.seconds += time.perf_counter() - started
             engine_run.rows, floor_run.rows = count_rows(engines[0]), count_rows(engines[1])
+            extra = plan(len(times) + 20)[-20:]
+            engine_run.statements = count_statements(engines[0], run_engine, extra)
+            floor_run.statements = count_statements(engines[1], run_floor, extra)
             if check:
                 with Session(engines[0]) as session:
                     started = time.perf_counter()
@@ -429,6 +459,9 @@ def main() -> None:
             print(f"{name}: consistency check of {engine_run.rows['dossier']} dossiers "
                   f"{engine_run.check_seconds:.1f} s, {engine_run.anomalies} anomalies")
     print(f"rows per run: {results[0][1].rows if results else '-'}")
+    for name, engine_run, floor_run in results:
+        print(f"{name}: statements per action: engine {engine_run.statements:.1f}, "
+              f"floor {floor_run.statements:.1f}")
     print(f"machine: {fire:.1f} µs per fire (DossierMachine.fire), {trigger:.1f} µs per bare "
           f"Event.trigger; goal ≤ 20 µs: {'ok' if fire <= 20 else 'ABOVE GOAL'}")
 
