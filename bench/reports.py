@@ -64,7 +64,7 @@ COLUMNS = ("code", "secret", "procedure_code", "procedure_version", "procedure_n
            "appointment_date", "ended_at", "end_kind", "returned_at", "supplement_count",
            "apology_count", "flags", "imported", "version", "created_at", "updated_at",
            "ended_on", "was_paused", "apology_on", "apology_late", "ended_awaiting_supplement",
-           "clock_settled_on")
+           "clock_settled_on", "first_wait_on")
 EVENT_COLUMNS = ("dossier_id", "seq", "action", "at", "recorded_at", "actor_id", "actor_role",
                  "actor_agency", "state_before", "state_after", "payload", "imported",
                  "prev_hash", "hash")
@@ -143,9 +143,11 @@ def generate(n: int, seed_value: int = 7):
         r = rng.random()
         supplements = 2 if r < 0.01 else 1 if r < 0.09 else 0
         cursor = day
+        first_wait: date | None = None
         flags: list[str] = []
         for _ in range(supplements):
             req = cal.add_working_days(cursor, rng.randint(1, 4))
+            first_wait = first_wait or req
             if req > cal.add_working_days(cursor, 3):
                 flags.append("supplement_request_late")
             back = cal.add_working_days(req, rng.randint(1, 6))
@@ -163,6 +165,7 @@ def generate(n: int, seed_value: int = 7):
             start = cal.add_working_days(cursor, 1)
             length = rng.randint(1, 5)
             stop = cal.add_working_days(start, length)
+            first_wait = first_wait or start
             t_p, t_r = _utc(start, 600), _utc(stop, 540)
             events.append(("pause", t_p, "in_processing", "paused",
                            {"kind": "paused", "at": iso(t_p), "reason": "Xác minh thực địa"}))
@@ -219,9 +222,10 @@ def generate(n: int, seed_value: int = 7):
                due if not apology else cal.add_working_days(end, 1), ended_at, end_kind,
                returned, supplements, apology, json.dumps(sorted(set(flags))), False, 1, now,
                now,
-               # the report columns the lifecycle keeps (migration 0005)
+               # the report columns the lifecycle keeps (migrations 0005, 0006): the due date
+               # last moved on the last supplement receipt or resume (before the end)
                end if ended_at else None, paused, apology_on, late_apology, False,
-               end if ended_at else cursor if supplements or paused else None)
+               cursor if supplements or paused else None, first_wait)
         keep = supplements or paused or apology
         yield row, (events if keep else [])
 

@@ -26,11 +26,11 @@ class Dossier(SQLModel, table=True):
 
     __tablename__ = "dossier"
     __table_args__ = (
-        # Reports read this narrow index instead of the wide rows (migration 0005).
+        # Reports read this narrow index instead of the wide rows (migrations 0005, 0006).
         Index("ix_dossier_report", "competent_agency", "received_at", "ended_on", "due_date",
               "channel", "end_kind", "supplement_count", "was_paused", "apology_on",
               "apology_late", "ended_awaiting_supplement", "clock_settled_on", "procedure_code",
-              "procedure_version", "receiving_agency"),
+              "procedure_version", "receiving_agency", "original_due_date", "first_wait_on"),
         # Dossiers whose due date moved, by the day it stopped moving (what a report replays).
         Index("ix_dossier_clock_moved", "clock_settled_on",
               sqlite_where=text("supplement_count > 0 OR was_paused"),
@@ -88,10 +88,14 @@ class Dossier(SQLModel, table=True):
     apology_on: date | None = None
     apology_late: bool = False
     ended_awaiting_supplement: bool = False
-    # From which day the stored due date is final: end of processing, or the day of the last
-    # supplement/pause event; None while a wait or pause is open. A report for a period ending
-    # on or after this day trusts the stored due date; for an earlier one it replays the clock.
+    # From which day the stored due date is final: the day of the last supplement/pause event
+    # (or of the end that closed a pause); None while a wait or pause is open, or if the due
+    # date never moved. A report for a period ending on or after this day trusts the stored
+    # due date (migration 0006).
     clock_settled_on: date | None = None
+    # Day of the first supplement request or pause: before it the due date was the original
+    # one, so a report for a period ending earlier judges on ``original_due_date`` (0006).
+    first_wait_on: date | None = None
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     calendar_version: str | None = Field(default=None, max_length=32)
     register_year: int | None = None

@@ -174,6 +174,11 @@ DOSSIERS: list[tuple[dict[str, Any], str | None]] = [
                        ev("2026-04-03T10:00", "result_ready")]), "pending_within"),
     # received after March
     (line("m-april", [ev("2026-04-01T09:00", "received")]), None),
+    # April, ended while paused: the end closes the pause (the import adds a resume without a
+    # clock record), so the due date last moved on the end day, Fri 10/04
+    (line("m-april-ended-paused", [ev("2026-04-06T09:00", "received"),
+                                   ev("2026-04-07T10:00", "paused", reason=PAUSE),
+                                   ev("2026-04-10T10:00", "result_ready")]), None),
 ]
 
 MARCH_FROM, MARCH_TO = date(2026, 3, 1), date(2026, 3, 31)

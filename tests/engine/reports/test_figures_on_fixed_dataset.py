@@ -166,3 +166,34 @@ def test_the_sql_verdict_equals_the_clock_replay_for_every_dossier_and_day(datas
             checked += 1
         day += timedelta(days=1)
     assert checked > 150
+
+
+def test_only_an_open_pause_or_moves_on_both_sides_of_the_day_end_are_replayed(dataset):
+    """Migration 0006: a dossier before its first wait or inside its only supplement wait is
+    judged on stored columns (original due date, request day), and an ended dossier whose due
+    date settled before the period end is trusted; replays are left for an open pause and for
+    due dates that moved both before and after the period end."""
+    replayed: dict[str, list[str]] = {}
+    day = date(2026, 2, 20)
+    while day <= date(2026, 4, 15):
+        for v in verdicts(dataset, Period(day, day)):
+            if v.replayed:
+                replayed.setdefault(v.code, []).append(f"{day:%m-%d}")
+        day += timedelta(days=1)
+    assert replayed == {
+        # between its two supplement requests (03/03–05/03): moves on both sides
+        "m-supplement-twice": ["03-03", "03-04", "03-05"],
+        # paused 25/03, resumed 02/04: open pause at each of these day ends
+        "m-paused": ["03-25", "03-26", "03-27", "03-28", "03-29", "03-30", "03-31", "04-01"],
+        # paused 07/04, closed by the result of 10/04
+        "m-april-ended-paused": ["04-07", "04-08", "04-09"],
+    }
+
+
+def test_inside_its_only_supplement_wait_a_dossier_is_judged_at_the_request_without_replay(
+        dataset):
+    """m-awaiting-supplement at 31/03: requested 23/03 after its due date 19/03 → pending late,
+    from the stored request day and original due date (the stored due date says 06/04)."""
+    verdict = next(v for v in verdicts(dataset, MARCH) if v.code == "m-awaiting-supplement")
+    assert (NAMES[verdict.cls], verdict.replayed) == ("pending_late", False)
+    assert not verdict.on_time_766

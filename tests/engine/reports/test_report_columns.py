@@ -1,7 +1,10 @@
-"""The stored report columns (migration 0005): the lifecycle keeps them with the clock, and the
-migration's back-fill derives the same values from the events for dossiers written before it."""
+"""The stored report columns (migrations 0005, 0006): the lifecycle keeps them with the clock,
+and the migrations' back-fill derives the same values from the events for dossiers written
+before them."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from alembic import command
 from sqlalchemy import select
@@ -12,7 +15,7 @@ from engine.migrate import alembic_config
 from .dataset import MARCH_TO
 
 COLUMNS = ("ended_on", "was_paused", "apology_on", "apology_late", "ended_awaiting_supplement",
-           "clock_settled_on")
+           "clock_settled_on", "first_wait_on")
 
 
 def _snapshot(session) -> dict[str, tuple]:
@@ -41,3 +44,24 @@ def test_the_migration_backfill_derives_what_the_lifecycle_stores(dataset, datab
     command.upgrade(config, "head")  # adds them back, derived from events and flags
     dataset.begin()
     assert _snapshot(dataset) == stored
+
+
+def test_an_ended_dossier_keeps_the_day_its_due_date_last_moved(dataset):
+    """Migration 0006: not the end day (11/03) but the supplement's receipt (09/03), so a report
+    for a period ending on 09/03 or 10/03 trusts the stored due date."""
+    columns = _snapshot(dataset)["m-supplement-once"]
+    assert columns[COLUMNS.index("clock_settled_on")] == date(2026, 3, 9)
+    assert columns[COLUMNS.index("first_wait_on")] == date(2026, 3, 3)
+
+
+def test_a_pause_closed_by_the_end_settles_the_due_date_on_the_end_day(dataset):
+    """The clock extends the due date up to the end that closes an open pause (T8)."""
+    columns = _snapshot(dataset)["m-april-ended-paused"]
+    assert columns[COLUMNS.index("clock_settled_on")] == date(2026, 4, 10)
+    assert columns[COLUMNS.index("first_wait_on")] == date(2026, 4, 7)
+
+
+def test_a_dossier_whose_due_date_never_moved_has_neither_day(dataset):
+    columns = _snapshot(dataset)["m-postal-early"]
+    assert columns[COLUMNS.index("clock_settled_on")] is None
+    assert columns[COLUMNS.index("first_wait_on")] is None
