@@ -33,3 +33,14 @@ def assume_local(instant: datetime) -> datetime:
 
 def now_local() -> datetime:
     return datetime.now(UTC).astimezone(VN_TZ)
+
+
+def read_instant(value: object) -> object:
+    """An instant read back through a ``UNION`` of differently typed columns, made an aware
+    UTC datetime like a model's column: SQLite may hand back text, or a datetime without its
+    zone (stored instants are UTC). Anything else (None) is returned as is."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value

@@ -20,6 +20,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from engine.calendar.model import DayEntry, DayKind, OfficeHours
 from engine.calendar.national import national_calendar
 from engine.calendar.working import WorkingCalendar
+from engine.timezone import read_instant
 
 NATIONAL = ""  # agency_code of the national layer
 
@@ -130,7 +131,7 @@ def calendars_from_revision(session: Session, codes: Iterable[str],
     days, hours = {}, {}
     for row in rows:
         if row[0] == "d":
-            days[row[1]] = (row[2], row[3], _instant(row[4]))
+            days[row[1]] = (row[2], row[3], read_instant(row[4]))
         elif row[0] == "h":
             hours[row[1]] = (row[4], row[5])
     bind = session.get_bind()
@@ -139,7 +140,7 @@ def calendars_from_revision(session: Session, codes: Iterable[str],
     for code in codes:
         layers = _layers(code)
         revision = (tuple(days.get(c) for c in layers),
-                    tuple((c, hours[c][1], _instant(hours[c][0])) for c in layers
+                    tuple((c, hours[c][1], read_instant(hours[c][0])) for c in layers
                           if c in hours))
         cached = per_agency.get(code)
         if cached is not None and cached[0] == revision:
@@ -150,15 +151,6 @@ def calendars_from_revision(session: Session, codes: Iterable[str],
         per_agency[code] = (revision, calendar)
         calendars[code] = calendar
     return calendars
-
-
-def _instant(value: Any) -> Any:
-    """The same instant whichever way the driver hands it back (SQLite: text in a union)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
 
 
 def _build(session: Session, code: str, layers: tuple[str, ...],

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Text, bindparam, case, cast, func, literal_column, null, union_all
@@ -45,6 +45,7 @@ from engine.procedures import (
     ProcedureVersionRow,
     cached_version,
 )
+from engine.timezone import read_instant
 
 _AGENCY = Agency.__table__
 _VERSIONS = ProcedureVersionRow.__table__
@@ -133,12 +134,12 @@ def read_workset(session: Session, dossier: Dossier) -> Workset:
     for row in rows:
         kind = row[0]
         if kind == "e":
-            events.append(EventRef(row[2], row[5], aware(row[4]),
+            events.append(EventRef(row[2], row[5], read_instant(row[4]),
                                    json.loads(row[6]) if row[6] else None))
         elif kind == "s":
-            hops.append(Hop(row[2], row[1], aware(row[4]), row[5] == "open", row[3]))
+            hops.append(Hop(row[2], row[1], read_instant(row[4]), row[5] == "open", row[3]))
         elif kind == "p":
-            loaded_at = aware(row[4])
+            loaded_at = read_instant(row[4])
         elif kind == "a":
             policy = clock_policy_of(*row[5].split("|"))
     spec = cached_version(session, code=dossier.procedure_code,
@@ -146,16 +147,6 @@ def read_workset(session: Session, dossier: Dossier) -> Workset:
     events.sort()
     hops.sort(key=lambda hop: hop.seq)
     return Workset(spec, calendars_from_revision(session, agencies, rows), policy, hops, events)
-
-
-def aware(value: Any) -> Any:
-    """An instant read through the union comes back as the driver gives it (SQLite: possibly
-    text without a zone): make it an aware UTC datetime like the model's columns."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
 
 
 def read_receipt_set(session: Session, *, procedure_code: str, on: date,
@@ -173,5 +164,5 @@ def read_receipt_set(session: Session, *, procedure_code: str, on: date,
                                f"{on:%d/%m/%Y}")
     spec = cached_version(session, code=procedure_code,
                           effective_from=date.fromisoformat(version[5][:10]),
-                          loaded_at=aware(version[4]))
+                          loaded_at=read_instant(version[4]))
     return spec, calendars_from_revision(session, agencies, rows)
