@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, col, select
 
 from engine.agencies import Agency, default_competent
@@ -196,10 +196,6 @@ _STEPS = (select(DossierStep).where(DossierStep.dossier_id == bindparam("dossier
 _CLOCK_PAYLOADS = (select(DossierEvent.payload)
                    .where(DossierEvent.dossier_id == bindparam("dossier_id"))
                    .order_by(col(DossierEvent.seq)))
-_CAS = (update(Dossier.__table__)
-        .where(Dossier.__table__.c.id == bindparam("b_id"),
-               Dossier.__table__.c.version == bindparam("b_version"))
-        .values(version=bindparam("b_next")))
 _STEP_TABLE = DossierStep.__table__
 _INSERT_EVENT = DossierEvent.__table__.insert().returning(DossierEvent.__table__.c.id)
 _INSERT_STEP = _STEP_TABLE.insert()
@@ -666,7 +662,7 @@ def _write(ctx: _Context, event: dict[str, Any], *, new: bool) -> None:
         with contention_as_conflict():  # SQLite: may be the transaction's first write
             insert_row(session, dossier)
     else:
-        _compare_and_set(session, dossier, write=True)
+        _compare_and_set(session, dossier)
     conn = session.connection()
     for hop in ctx.hops or ():
         if hop.id is None:
@@ -680,29 +676,18 @@ def _write(ctx: _Context, event: dict[str, Any], *, new: bool) -> None:
         insert_row(session, document)
 
 
-def _compare_and_set(session: Session, dossier: Dossier, *, write: bool = False) -> None:
-    """Bump the version only if nobody else did since we read it (both databases); with
-    ``write``, in the same statement that writes the dossier's changed columns."""
+def _compare_and_set(session: Session, dossier: Dossier) -> None:
+    """Write the dossier's changed columns and bump its version in one statement, only if
+    nobody else bumped it since we read it (both databases)."""
     try:
-        if write:
-            matched = update_row(session, dossier, compare="version",
-                                 also={"version": dossier.version + 1})
-            if matched != 1:
-                raise Conflict(f"hồ sơ {dossier.code} vừa được người khác cập nhật; hãy tải lại",
-                               code=dossier.code)
-            return
-        # On the session's connection, so without an autoflush: the action's other changes
-        # are flushed once, with its event.
-        result = session.connection().execute(_CAS, {
-            "b_id": dossier.id, "b_version": dossier.version, "b_next": dossier.version + 1})
+        matched = update_row(session, dossier, compare="version",
+                             also={"version": dossier.version + 1})
     except (OperationalError, DBAPIError) as exc:  # SQLite: a stale snapshot cannot write
         raise Conflict("hồ sơ đang được người khác cập nhật; vui lòng thử lại",
                        code=dossier.code) from exc
-    if result.rowcount != 1:
+    if matched != 1:
         raise Conflict(f"hồ sơ {dossier.code} vừa được người khác cập nhật; hãy tải lại",
                        code=dossier.code)
-    # The row already holds the new version: record it as loaded, not as a change to write.
-    set_committed_value(dossier, "version", dossier.version + 1)
 
 
 def _new_event(ctx: _Context, state_before: str, step_before: str | None,
@@ -870,7 +855,6 @@ def reproject_open_dossiers(session: Session, *, agency_code: str | None = None,
         if (dossier.due_date, dossier.appointment_date) != before:
             dossier.updated_at = utcnow()
             _compare_and_set(session, dossier)  # a concurrent action wins or we do; never both
-            session.add(dossier)
             moved.append({"code": dossier.code, "old_due": str(before[0]),
                           "new_due": str(dossier.due_date),
                           "old_appointment": str(before[1]),

@@ -13,7 +13,7 @@ from sqlmodel import select
 from engine.calendar import DayEntry, DayKind
 from engine.calendar.store import save_day
 from engine.lifecycle.models import DossierStep
-from engine.lifecycle.service import get_dossier
+from engine.lifecycle.service import get_dossier, reproject_open_dossiers
 from engine.procedures import ProcedureSpec, save_version
 from tests.seed import PROCEDURE
 
@@ -84,3 +84,19 @@ def test_an_action_follows_a_procedure_version_reloaded_after_receipt(world):
     opened = world.exec(select(DossierStep).where(DossierStep.step_id == "appraise")).one()
     assert opened.step_name == "Thẩm định hồ sơ (sửa)"
     do(world, d.code, "forward", OFFICER, "2025-03-04T09:00", payload={"assignee": "leader1"})
+
+
+def test_a_calendar_edit_moves_an_open_dossier_and_bumps_its_version(world):
+    d = receive_ok(world, "2025-03-03T08:00")
+    code, due_before, version = d.code, d.due_date, d.version
+    save_day(world, entry=DayEntry(due_before, DayKind.LOCAL_OFF, "Mất điện toàn khu"),
+             agency_code=DEPT)
+
+    moved = reproject_open_dossiers(world, agency_code=DEPT)
+    world.commit()
+
+    assert [m["code"] for m in moved] == [code]
+    world.expire_all()
+    again = get_dossier(world, code)
+    assert again.due_date > due_before
+    assert again.version == version + 1
