@@ -7,7 +7,8 @@ rows; PostgreSQL: COPY), plus minimal clock events for the dossiers whose verdic
 (supplements, pauses, apologies). Then, per database:
 
 - FLOOR: ``SELECT competent_agency, count(*), count(ended_at), max(due_date) FROM dossier
-  GROUP BY competent_agency`` (one grouped scan reading the row data);
+  GROUP BY competent_agency`` (one grouped scan reading the row data), and the same scan
+  over the columns the report reads (``ended_on``: the *columns floor*);
 - REPORT: ``engine.reports.figures`` for 01/01–31/12/2025 grouped by agency (every figure,
   including the replayed dossiers);
 
@@ -306,9 +307,11 @@ def write_postgres(url: str, schema: str, n: int) -> float:
 
 FLOOR_SQL = ("SELECT competent_agency, count(*), count(ended_at), max(due_date) "
              "FROM dossier GROUP BY competent_agency")
-#: The same bare grouped scan over columns of the report's covering index (ix_dossier_report):
-#: what the floor costs when it, too, reads the narrow index instead of the rows. Printed
-#: beside the issue's floor so that the index's share of the speed-up is visible.
+#: The same bare grouped scan over columns the report itself reads (``ended_on`` instead of
+#: ``ended_at``): what the floor costs when it, too, reads only where the report reads — on
+#: SQLite the covering index ``ix_dossier_report``, on PostgreSQL the front of the row
+#: (migration 0007 puts the report's columns first; ``ended_at`` stays behind the wide ones).
+#: Printed beside the issue's floor so that the layout's share of the speed-up is visible.
 INDEX_FLOOR_SQL = ("SELECT competent_agency, count(*), count(ended_on), max(due_date) "
                    "FROM dossier GROUP BY competent_agency")
 
@@ -398,8 +401,8 @@ def main() -> None:
             r = run(db, n, args.pg_url)
             print(f"{db:10} {n:>9,} dossiers: generate {r['generate_s']:6.1f} s | floor "
                   f"{r['floor_s'] * 1000:8.1f} ms | report {r['report_s'] * 1000:8.1f} ms | "
-                  f"ratio {r['ratio']:.2f}x | index floor {r['index_floor_s'] * 1000:7.1f} ms "
-                  f"(ratio {r['index_ratio']:.1f}x) | report peak {r['peak_kib']:8.0f} KiB | "
+                  f"ratio {r['ratio']:.2f}x | columns floor {r['index_floor_s'] * 1000:7.1f} ms "
+                  f"(ratio {r['index_ratio']:.2f}x) | report peak {r['peak_kib']:8.0f} KiB | "
                   f"replayed {r['replayed']:,} | 766 rate {r['on_time_rate_766']:.3f}",
                   flush=True)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

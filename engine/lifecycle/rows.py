@@ -24,13 +24,23 @@ def _insert_returning_id(table: Table) -> Insert:
 
 def insert_row(session: Session, obj: Any) -> int:
     """INSERT a new (transient) object with every column it holds, then attach it to the
-    session as a loaded row with its new id."""
+    session as a loaded row with its new id (generated columns are left unloaded)."""
     table = type(obj).__table__
-    values = {c.key: getattr(obj, c.key) for c in table.columns if c.key != "id"}
+    written, generated = _insert_columns(table)
+    values = {key: getattr(obj, key) for key in written}
     obj.id = session.connection().execute(_insert_returning_id(table), values).scalar_one()
     make_transient_to_detached(obj)
     session.add(obj)
+    if generated:  # the database computed them: read on first access, never the None we hold
+        session.expire(obj, generated)
     return obj.id
+
+
+@cache
+def _insert_columns(table: Table) -> tuple[tuple[str, ...], list[str]]:
+    """(the columns an INSERT writes, the generated ones it must leave to the database)."""
+    written = tuple(c.key for c in table.columns if c.key != "id" and c.computed is None)
+    return written, [c.key for c in table.columns if c.computed is not None]
 
 
 @cache

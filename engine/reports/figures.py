@@ -30,14 +30,24 @@ same per-dossier verdicts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import astuple, dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
-from itertools import groupby
 from typing import Any
 
-from sqlalchemy import and_, case, literal, literal_column, or_, select, text
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -56,7 +66,7 @@ from engine.clock import (
 from engine.deadline import TimeLimit, TimeUnit
 from engine.procedures import ProcedureVersionRow
 from engine.reports.period import Period
-from engine.reports.sql import EV, ST, D, date_param, json_has
+from engine.reports.sql import EV, ST, D, date_param
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -339,12 +349,25 @@ _ENTRY_CODES = (CARRIED, ONLINE, POSTAL, DIRECT)
 _APOLOGY_CODES = (APOLOGY_MISSING, APOLOGY_LATE, APOLOGY_IN_TIME)
 
 
-def _packed(period: Period) -> ColumnElement[Any]:
-    """class + 8·entry + 32·(more than one supplement) + 64·apology, in SQL."""
+def _packed(period: Period, *, use_report_code: bool) -> ColumnElement[Any]:
+    """class + 8·entry + 32·(more than one supplement) + 64·apology, in SQL.
+
+    With ``use_report_code`` (PostgreSQL), a dossier that ended by the period end, was received
+    in the period and has no apology after it takes the value the database keeps in
+    ``report_code`` (the same expression judged once the end is past:
+    ``engine.lifecycle.models.REPORT_CODE_SQL``): three comparisons instead of a dozen for most
+    of a year's dossiers. SQLite reads its covering index, which does not hold that column, so
+    it judges every row.
+    """
     last = date_param(period.end)
-    return (_class_case(last) + _entry_case(period, 0, 8, 16, 24)
-            + _over_one_supplement(last, 32)
-            + _apology_case(last, 0, 64, 128))
+    judged = (_class_case(last) + _entry_case(period, 0, 8, 16, 24)
+              + _over_one_supplement(last, 32)
+              + _apology_case(last, 0, 64, 128))
+    if not use_report_code:
+        return judged
+    settled = and_(D.c.ended_on <= last, D.c.received_at >= period.starts_at,
+                   or_(D.c.apology_on.is_(None), D.c.apology_on <= last))
+    return case((settled, D.c.report_code), else_=judged)
 
 
 def _unpack(packed: int) -> tuple[int, str, bool, str]:
@@ -440,6 +463,24 @@ def _fold(t: Totals, cls: int, entry: str, end_kind: str | None, ok766: bool, ap
             t.apology_missing += n
 
 
+_TOTALS_FIELDS = tuple(f.name for f in fields(Totals))
+
+
+def _fold_step(packed: int, end_kind: str | None, options: Options,
+               ) -> tuple[tuple[int, int], ...]:
+    """What one dossier of a grouped row adds to its group's totals, as (field index, amount)
+    pairs — :func:`_fold` applied once per distinct (packed verdict, end kind), so that the
+    thousands of grouped rows of a large report are added without judging each again. Empty
+    for a dossier to replay."""
+    cls, entry, over1, apology = _unpack(packed)
+    if cls == REPLAY:
+        return ()
+    t = Totals()
+    ok766 = cls in (EARLY, ON_TIME, PENDING_WITHIN) and not over1
+    _fold(t, cls, entry, end_kind if cls in ENDED_CODES else None, ok766, apology, 1, options)
+    return tuple((i, v) for i, v in enumerate(astuple(t)) if v)
+
+
 #: Figure names accepted by :func:`drill`, each a predicate on a :class:`Verdict`.
 def _figure_predicates(options: Options) -> dict[str, Callable[[Verdict], bool]]:
     def counted(v: Verdict) -> bool:  # in ended/pending/rates
@@ -478,11 +519,16 @@ FIGURES = tuple(_figure_predicates(Options()))
 
 # ----- the replay path ----------------------------------------------------------------------
 
+_EVENT_KINDS = {kind.value: kind for kind in EventKind}
+
+
 class _Replayer:
     """Judge one dossier from its stored clock events, cut at the period end."""
 
     def __init__(self, session: Session, period: Period) -> None:
         self.session, self.period = session, period
+        self.period_end = period.period_end  # computed once: judged thousands of times
+        self.limits: dict[tuple[float, str], TimeLimit] = {}
         self.calendars: dict[str, Any] = {}
         self.policies: dict[str, Any] | None = None
         self.own_calendar: set[str] | None = None
@@ -510,19 +556,22 @@ class _Replayer:
               ) -> tuple[int, bool, str, str | None]:
         """(class code, on time for QĐ 766, apology bucket, end kind) at the period end, from
         the ``clock`` records of the dossier's events as (at, kind, reason, new_due) text."""
-        period_end = self.period.period_end
+        period_end = self.period_end
         events = []
         for at_text, kind, reason, new_due in clocks:
             at = datetime.fromisoformat(at_text)
             if at > period_end:
                 break
-            events.append(ClockEvent(at, EventKind(kind), reason,
+            events.append(ClockEvent(at, _EVENT_KINDS.get(kind) or EventKind(kind), reason,
                                      date.fromisoformat(new_due[:10]) if new_due else None))
         try:
             if not events:
                 raise ClockError("no clock event before the period end")
-            state = replay(events, TimeLimit(row.limit_amount, TimeUnit(row.limit_unit)),
-                           self.calendar(row.competent_agency),
+            limit = self.limits.get((row.limit_amount, row.limit_unit))
+            if limit is None:
+                limit = self.limits[row.limit_amount, row.limit_unit] = TimeLimit(
+                    row.limit_amount, TimeUnit(row.limit_unit))
+            state = replay(events, limit, self.calendar(row.competent_agency),
                            policy=self.policy(row.receiving_agency),
                            supplement_effect=SupplementEffect(row.supplement_effect))
         except (ClockError, ValueError, KeyError):
@@ -544,9 +593,31 @@ class _Replayer:
         return verdict, ok766, apology, end_kind
 
 
-def _clock_field(name: str) -> ColumnElement[Any]:
-    """One field of an event's ``clock`` record, as text."""
-    return EV.c.payload[("clock", name)].as_string()
+def _clock_records(dialect: str) -> ColumnElement[Any]:
+    """The ``clock`` records of the dossier's events as one JSON text: ``[[seq, record or
+    null], …]`` in no particular order (SQLite 3.40 cannot order inside an aggregate; the
+    caller sorts by ``seq``). Each payload is parsed once, by the database; the rest of a
+    payload (components, documents) can be large and never leaves it. NULL: no event."""
+    from sqlalchemy import func
+
+    events = EV.alias("e")
+    if dialect == "sqlite":
+        record = func.json(func.json_extract(events.c.payload, "$.clock"))
+        element = func.json_group_array(func.json_array(events.c.seq, record))
+    else:
+        element = func.json_agg(func.json_build_array(
+            events.c.seq, events.c.payload.op("->")(literal("clock")))).cast(String)
+    return (select(element).where(events.c.dossier_id == D.c.id)
+            .correlate(D).scalar_subquery())
+
+
+def _clock_tuples(records: str | None) -> list[tuple[str, str, str | None, str | None]]:
+    """(at, kind, reason, new_due) of each clock record, in event order."""
+    if not records:
+        return []
+    return [(r["at"], r["kind"], r.get("reason"), r.get("new_due"))
+            for _, r in sorted(json.loads(records), key=lambda pair: pair[0])
+            if r is not None]
 
 
 #: The partial index ``ix_dossier_clock_moved`` (migration 0005) covers exactly these rows;
@@ -560,46 +631,43 @@ def _replay_rows(session: Session, period: Period, by: By,
     """(dossier row with its group key and entry, its events' clock records as (at, kind,
     reason, new_due) text) of every dossier to judge by replay.
 
-    One query per range of the partial index — the open waits (no settled day), then the due
-    dates settled after the period end; as one ``IS NULL OR >`` condition PostgreSQL read the
-    whole index and fetched every row whose due date ever moved — joined with the events and
-    streamed (a server-side cursor on PostgreSQL): memory stays flat however many there are,
-    and there is no second round trip per batch. Only the four fields of the ``clock`` record
-    the clock reads are extracted, as text, by the database: the rest of a payload
-    (components, documents) can be large.
+    One query, ``UNION ALL`` of the two ranges of the partial index — the open waits (no
+    settled day) and the due dates settled after the period end; as one ``IS NULL OR >``
+    condition PostgreSQL read the whole index and fetched every row whose due date ever
+    moved — one row per dossier with its
+    clock records aggregated (:func:`_clock_records`; a join sent the dossier's columns again
+    with each of its events), streamed (a server-side cursor on PostgreSQL): memory stays flat
+    however many there are, and there is no second round trip per batch.
     """
     dialect = session.get_bind().dialect.name
     x = _exprs(period, dialect)
     key, frm = group_key(by, dialect)
     if dialect == "postgresql":
         # A cursor is planned for its first 10 % by default: PostgreSQL then walked the
-        # primary key in order over every dossier (~0.4 s at 1,000,000) instead of sorting
+        # primary key in order over every dossier (~0.4 s at 1,000,000) instead of reading
         # the few rows the partial index finds. All rows are read: plan for all of them.
         session.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
-    for settled in (D.c.clock_settled_on.is_(None),
-                    D.c.clock_settled_on > date_param(period.end)):
+    records = _clock_records(dialect)
+
+    def candidates(settled: ColumnElement[bool]) -> Any:
         query = (select(D.c.id, D.c.code, D.c.limit_amount, D.c.limit_unit,
                         D.c.supplement_effect, D.c.competent_agency, D.c.receiving_agency,
                         D.c.due_date, key.label("key"), x.entry.label("entry"),
-                        _clock_field("at").label("at"), _clock_field("kind").label("kind"),
-                        _clock_field("reason").label("reason"),
-                        _clock_field("new_due").label("new_due"))
-                 # outer: a dossier without a clock record is still judged (on its due date)
-                 .select_from(frm.outerjoin(EV, and_(EV.c.dossier_id == D.c.id,
-                                                     json_has(EV.c.payload, "clock", dialect))))
+                        records.label("clocks"))
+                 .select_from(frm)
                  # the settled day is implied by the REPLAY verdict; it lets the index find
                  # the rows
-                 .where(text(f"({CLOCK_MOVED_SQL})"), settled, x.population, x.cls == REPLAY)
-                 .order_by(D.c.id, EV.c.seq))
+                 .where(text(f"({CLOCK_MOVED_SQL})"), settled, x.population, x.cls == REPLAY))
         if where is not None:
             query = query.where(where)
         if key_filter is not None:
             query = query.where(key == key_filter)
-        result = session.execute(query.execution_options(yield_per=batch))
-        for _, rows in groupby(result, key=lambda r: r.id):
-            rows = list(rows)
-            yield rows[0], [(r.at, r.kind, r.reason, r.new_due) for r in rows
-                            if r.at is not None]
+        return query
+
+    query = union_all(candidates(D.c.clock_settled_on.is_(None)),
+                      candidates(D.c.clock_settled_on > date_param(period.end)))
+    for row in session.execute(query.execution_options(yield_per=batch)):
+        yield row, _clock_tuples(row.clocks)
 
 
 def _replayed(session: Session, period: Period, by: By, where: ColumnElement[bool] | None,
@@ -629,15 +697,20 @@ def figures(session: Session, period: Period, by: By | str = By.NONE, *,
         progress("Tổng hợp theo nhóm (SQL)", 0, None)
     if dialect == "postgresql":
         _hash_aggregate_memory(session)
-    groups: dict[str, Totals] = {}
-    for row in session.execute(query):
-        cls, entry, over1, apology = _unpack(row.r_packed)
-        if cls == REPLAY:  # judged one by one below
+    counts: dict[str, list[int]] = {}
+    steps: dict[tuple[int, str | None], tuple[tuple[int, int], ...]] = {}
+    for key_value, packed, end_kind, n in session.execute(query):
+        step = steps.get((packed, end_kind))
+        if step is None:
+            step = steps[packed, end_kind] = _fold_step(packed, end_kind, options)
+        if not step:  # REPLAY: judged one by one below
             continue
-        t = groups.setdefault(row.r_key, Totals())
-        ok766 = cls in (EARLY, ON_TIME, PENDING_WITHIN) and not over1
-        _fold(t, cls, entry, row.r_end if cls in ENDED_CODES else None, ok766, apology,
-              row.n, options)
+        acc = counts.get(key_value)
+        if acc is None:
+            acc = counts[key_value] = [0] * len(_TOTALS_FIELDS)
+        for index, value in step:
+            acc[index] += value * n
+    groups = {k: Totals(*acc) for k, acc in counts.items()}
     if progress:
         progress("Phát lại sự kiện của hồ sơ cần xét lại", 1, None)
     for _, key_value, entry, (cls, ok766, apology, end_kind) in _replayed(
@@ -672,8 +745,8 @@ def _grouped_query(period: Period, by: By, dialect: str,
     """
     x = _exprs(period, dialect)
     key, frm = group_key(by, dialect)
-    rows = (select(key.label("r_key"), _packed(period).label("r_packed"),
-                   D.c.end_kind.label("r_end"))
+    packed = _packed(period, use_report_code=dialect == "postgresql")
+    rows = (select(key.label("r_key"), packed.label("r_packed"), D.c.end_kind.label("r_end"))
             .select_from(frm).where(x.population))
     if where is not None:
         rows = rows.where(where)

@@ -119,8 +119,8 @@ def test_the_report_columns_lead_the_dossier_row_on_postgresql(dataset):
     first = _migration_0007().REPORT_COLUMNS_FIRST
     if dataset.get_bind().dialect.name == "postgresql":
         assert tuple(order[:len(first)]) == first
-    else:  # untouched: 0005 and 0006 appended the report columns at the end
-        assert order[-len(COLUMNS):] == list(COLUMNS)
+    else:  # not rebuilt: 0005, 0006 and 0007 appended their columns at the end
+        assert order[-len(COLUMNS) - 1:] == [*COLUMNS, "report_code"]
     assert sorted(order) == sorted(c.name for c in Dossier.__table__.columns)
 
 
@@ -148,3 +148,11 @@ def test_rebuilding_the_dossier_table_keeps_rows_keys_indexes_and_numbering(data
         with pytest.raises(IntegrityError), dataset.begin_nested():
             dataset.execute(text("UPDATE dossier_event SET dossier_id = -1 "
                                  "WHERE id = (SELECT min(id) FROM dossier_event)"))
+
+
+def test_the_migration_generates_report_code_with_the_models_expression():
+    """The migration keeps its own copy of the expression (a migration must not change meaning
+    when the model does); both must agree, or databases and model would differ silently."""
+    from engine.lifecycle.models import REPORT_CODE_SQL
+
+    assert _migration_0007().REPORT_CODE_SQL == REPORT_CODE_SQL
