@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -51,7 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from engine.agencies import Agency
+from engine.agencies import Agency, clock_policy_of
 from engine.calendar.store import CalendarDayRow, OfficeHoursRow, load_calendar
 from engine.clock import (
     Classification,
@@ -325,8 +326,12 @@ def _apology_case(last: ColumnElement[Any], missing: Any, late: Any, in_time: An
                 (D.c.apology_late, literal(late)), else_=literal(in_time))
 
 
+@lru_cache(maxsize=64)
 def _exprs(period: Period, dialect: str) -> _Exprs:
     """The per-dossier verdict at the period end, as SQL over the stored report columns.
+
+    Built once per (period, dialect) and kept (SQL expressions are immutable): a report uses
+    them in its grouped scan and its replay query, and building them costs milliseconds.
 
     Every input is a plain column the lifecycle keeps with the clock (migration 0005): no
     function calls, no correlated lookups, so the database evaluates a few comparisons per
@@ -376,6 +381,7 @@ def _unpack(packed: int) -> tuple[int, str, bool, str]:
             _APOLOGY_CODES[packed >> 6])
 
 
+@lru_cache(maxsize=32)
 def group_key(by: By, dialect: str) -> tuple[ColumnElement[Any], Any]:
     """The SQL expression of a grouping key, and the FROM clause it needs."""
     from sqlalchemy import func
@@ -466,6 +472,7 @@ def _fold(t: Totals, cls: int, entry: str, end_kind: str | None, ok766: bool, ap
 _TOTALS_FIELDS = tuple(f.name for f in fields(Totals))
 
 
+@lru_cache(maxsize=4096)
 def _fold_step(packed: int, end_kind: str | None, options: Options,
                ) -> tuple[tuple[int, int], ...]:
     """What one dossier of a grouped row adds to its group's totals, as (field index, amount)
@@ -478,7 +485,8 @@ def _fold_step(packed: int, end_kind: str | None, options: Options,
     t = Totals()
     ok766 = cls in (EARLY, ON_TIME, PENDING_WITHIN) and not over1
     _fold(t, cls, entry, end_kind if cls in ENDED_CODES else None, ok766, apology, 1, options)
-    return tuple((i, v) for i, v in enumerate(astuple(t)) if v)
+    values = (getattr(t, name) for name in _TOTALS_FIELDS)
+    return tuple((i, v) for i, v in enumerate(values) if v)
 
 
 #: Figure names accepted by :func:`drill`, each a predicate on a :class:`Verdict`.
@@ -548,8 +556,11 @@ class _Replayer:
     def policy(self, agency: str):
         """The receiving agency's clock settings (all agencies read at once, on first use)."""
         if self.policies is None:
-            self.policies = {row.code: row.clock_policy()
-                             for row in self.session.execute(select(Agency)).scalars()}
+            a = Agency.__table__
+            rows = self.session.execute(select(
+                a.c.code, a.c.late_receipt_policy, a.c.late_receipt_cutoff,
+                a.c.non_working_day_receipt, a.c.due_time))  # four texts, not whole agencies
+            self.policies = {code: clock_policy_of(*settings) for code, *settings in rows}
         return self.policies.get(agency)
 
     def judge(self, row: Any, clocks: Iterable[tuple[str, str, str | None, str | None]],
@@ -593,6 +604,7 @@ class _Replayer:
         return verdict, ok766, apology, end_kind
 
 
+@lru_cache(maxsize=4)
 def _clock_records(dialect: str) -> ColumnElement[Any]:
     """The ``clock`` records of the dossier's events as one JSON text: ``[[seq, record or
     null], …]`` in no particular order (SQLite 3.40 cannot order inside an aggregate; the
@@ -699,7 +711,7 @@ def figures(session: Session, period: Period, by: By | str = By.NONE, *,
         _hash_aggregate_memory(session)
     counts: dict[str, list[int]] = {}
     steps: dict[tuple[int, str | None], tuple[tuple[int, int], ...]] = {}
-    for key_value, packed, end_kind, n in session.execute(query):
+    for key_value, packed, end_kind, n in session.execute(query).all():  # a few thousand
         step = steps.get((packed, end_kind))
         if step is None:
             step = steps[packed, end_kind] = _fold_step(packed, end_kind, options)
