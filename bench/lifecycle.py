@@ -181,9 +181,13 @@ UPSERT = text("INSERT INTO counter (scope, value) VALUES (:scope, 1) "
 
 
 def _template(model: Any, **values: Any) -> dict[str, Any]:
-    """All column values of one row of ``model`` (defaults included), built once."""
+    """All column values of one row of ``model`` (defaults included), built once; not the
+    columns the database generates (``dossier.report_code``), which no INSERT may name."""
     row = model(**values).model_dump()
     row.pop("id", None)
+    for column in model.__table__.columns:
+        if column.computed is not None:
+            row.pop(column.key, None)
     return row
 
 

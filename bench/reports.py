@@ -12,8 +12,8 @@ rows; PostgreSQL: COPY), plus minimal clock events for the dossiers whose verdic
 - REPORT: ``engine.reports.figures`` for 01/01–31/12/2025 grouped by agency (every figure,
   including the replayed dossiers);
 
-best of 3 each, the ratio (goal ≤ 2×), and the report's peak Python memory (tracemalloc) at a
-small and at the full size (goal: flat).
+best of 5 interleaved rounds each, the ratio (goal ≤ 2×), and the report's peak Python memory
+(tracemalloc) at a small and at the full size (goal: flat).
 
     .venv/bin/python bench/reports.py [--dossiers 1000000] [--small 100000]
                                       [--db sqlite|postgresql|both] [--pg-url URL]
@@ -316,26 +316,32 @@ INDEX_FLOOR_SQL = ("SELECT competent_agency, count(*), count(ended_on), max(due_
                    "FROM dossier GROUP BY competent_agency")
 
 
-def best(fn, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+#: Rounds of (floor, columns floor, report), interleaved so that the machine's drift (large
+#: on a shared 2-core machine: the floor alone moves by 20–30 % within minutes) hits all three
+#: alike; the best time of each is kept.
+ROUNDS = 5
+
+
+def timed(fn) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def measure(engine) -> dict:
     with Session(engine) as session:
-        floor = best(lambda: session.execute(text(FLOOR_SQL)).all())
-        index_floor = best(lambda: session.execute(text(INDEX_FLOOR_SQL)).all())
         result = {}
 
         def report():
             result["fig"] = figures(session, YEAR, By.AGENCY)
 
-        full = best(report)
+        times: dict[str, list[float]] = {"floor": [], "index": [], "report": []}
+        for _ in range(ROUNDS):
+            times["floor"].append(timed(lambda: session.execute(text(FLOOR_SQL)).all()))
+            times["index"].append(timed(lambda: session.execute(text(INDEX_FLOOR_SQL)).all()))
+            times["report"].append(timed(report))
+        floor, index_floor, full = (min(times[k]) for k in ("floor", "index", "report"))
         tracemalloc.start()
         figures(session, YEAR, By.AGENCY)
         peak = tracemalloc.get_traced_memory()[1]

@@ -711,7 +711,8 @@ def figures(session: Session, period: Period, by: By | str = By.NONE, *,
         _hash_aggregate_memory(session)
     counts: dict[str, list[int]] = {}
     steps: dict[tuple[int, str | None], tuple[tuple[int, int], ...]] = {}
-    for key_value, packed, end_kind, n in session.execute(query).all():  # a few thousand
+    rows = (row for part in session.execute(query).partitions(1000) for row in part)
+    for key_value, packed, end_kind, n in rows:  # fetched in chunks: memory stays flat
         step = steps.get((packed, end_kind))
         if step is None:
             step = steps[packed, end_kind] = _fold_step(packed, end_kind, options)
