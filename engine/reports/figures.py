@@ -644,12 +644,12 @@ def _replay_rows(session: Session, period: Period, by: By,
     reason, new_due) text) of every dossier to judge by replay.
 
     One query, ``UNION ALL`` of the two ranges of the partial index — the open waits (no
-    settled day) and the due dates settled after the period end; as one ``IS NULL OR >``
+    settled day) and the due dates settled after the period end (as one ``IS NULL OR >``
     condition PostgreSQL read the whole index and fetched every row whose due date ever
-    moved — one row per dossier with its
-    clock records aggregated (:func:`_clock_records`; a join sent the dossier's columns again
-    with each of its events), streamed (a server-side cursor on PostgreSQL): memory stays flat
-    however many there are, and there is no second round trip per batch.
+    moved). One row per dossier, its clock records aggregated (:func:`_clock_records`; a join
+    sent the dossier's columns again with each of its events), streamed (a server-side cursor
+    on PostgreSQL): memory stays flat however many there are, and there is no second round
+    trip per batch.
     """
     dialect = session.get_bind().dialect.name
     x = _exprs(period, dialect)
