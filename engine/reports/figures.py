@@ -354,6 +354,7 @@ _ENTRY_CODES = (CARRIED, ONLINE, POSTAL, DIRECT)
 _APOLOGY_CODES = (APOLOGY_MISSING, APOLOGY_LATE, APOLOGY_IN_TIME)
 
 
+@lru_cache(maxsize=64)
 def _packed(period: Period, *, use_report_code: bool) -> ColumnElement[Any]:
     """class + 8·entry + 32·(more than one supplement) + 64·apology, in SQL.
 
@@ -710,12 +711,9 @@ def figures(session: Session, period: Period, by: By | str = By.NONE, *,
     if dialect == "postgresql":
         _hash_aggregate_memory(session)
     counts: dict[str, list[int]] = {}
-    steps: dict[tuple[int, str | None], tuple[tuple[int, int], ...]] = {}
     rows = (row for part in session.execute(query).partitions(1000) for row in part)
     for key_value, packed, end_kind, n in rows:  # fetched in chunks: memory stays flat
-        step = steps.get((packed, end_kind))
-        if step is None:
-            step = steps[packed, end_kind] = _fold_step(packed, end_kind, options)
+        step = _fold_step(packed, end_kind, options)
         if not step:  # REPLAY: judged one by one below
             continue
         acc = counts.get(key_value)
