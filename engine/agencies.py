@@ -84,3 +84,41 @@ def default_competent(session: Session, *, receiving_code: str, procedure_code: 
     if served:
         return served[0]
     return candidates[0] if len(candidates) == 1 else None
+
+
+def province_of(agency_code: str) -> str:
+    """The province part of an agency code (``…​.H26``: the last group of the national
+    V1V2V3.Z1Z2.Y1Y2.MX1X2 code, QĐ 20/2020/QĐ-TTg)."""
+    return agency_code.rsplit(".", 1)[-1]
+
+
+def routing_errors(*, receiving: Agency, competent: Agency | None, returning: Agency | None,
+                   candidates: list[str]) -> dict[str, str]:
+    """Why a clerk's choice of competent agency or returning point is not allowed (empty if
+    it is), as ``{field: Vietnamese message}``.
+
+    An outside probe sent a commune civil-status dossier to a provincial department's queue
+    and made a dossier visible to another unit's clerk by naming any agency. The rules:
+
+    - the competent agency (*cơ quan giải quyết*) is one that the agency tree lists as
+      competent for the procedure, when the tree lists any; and it lies in the receiving
+      unit's province (boundary-free receipt crosses communes, never provinces);
+    - the returning point (*nơi trả kết quả*) is the receiving unit itself or another one-stop
+      unit of the same province (results may be handed back at a commune's counter).
+    """
+    errors = {}
+    province = province_of(receiving.code)
+    if competent is not None:
+        if candidates and competent.code not in candidates:
+            errors["competent_agency"] = (
+                f"{competent.name} không có thẩm quyền giải quyết thủ tục này; cơ quan có "
+                f"thẩm quyền: {', '.join(candidates)}")
+        elif province_of(competent.code) != province:
+            errors["competent_agency"] = (
+                f"{competent.name} không thuộc tỉnh/thành phố của {receiving.name}")
+    elsewhere = returning is not None and returning.code != receiving.code
+    if elsewhere and (not returning.is_one_stop or province_of(returning.code) != province):
+        errors["returning_agency"] = (
+            f"nơi trả kết quả phải là {receiving.name} hoặc một bộ phận một cửa khác cùng "
+            "tỉnh/thành phố")
+    return errors

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.agencies import Agency
 from engine.deadline import TimeLimit, TimeUnit
-from engine.lifecycle.models import Dossier, DossierStep, IssuedDocument
+from engine.lifecycle.models import Dossier, DossierEvent, DossierStep, IssuedDocument
 from engine.lifecycle.states import State
 from engine.procedures import ProcedureSpec
 from engine.timezone import to_local
@@ -50,6 +50,8 @@ class Bundle:
     spec: ProcedureSpec | None = None
     steps: Sequence[DossierStep] = ()
     documents: Sequence[IssuedDocument] = ()
+    #: events recorded with an earlier instant than the server's (``engine.lifecycle.backdating``)
+    backdated: Sequence[DossierEvent] = ()
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ OUTCOME_VI = {
     "transfer": "Chuyển hồ sơ", "forward": "Chuyển bước tiếp theo", "finish": "Có kết quả",
     "send_back": "Trả lại bước trước", "request_supplement": "Yêu cầu bổ sung hồ sơ",
     "refuse": "Từ chối giải quyết", "stop": "Dừng giải quyết", "withdraw": "Rút hồ sơ",
-    "return_result": "Trả kết quả",
+    "return_result": "Trả kết quả", "receive": "Tiếp nhận", "accept_transfer": "Nhận hồ sơ",
 }
 APPLICANT_SIGNER = Signer(title="NGƯỜI NỘP HỒ SƠ", note="(Ký và ghi rõ họ tên)")
 CLERK_SIGNER = Signer(title="NGƯỜI TIẾP NHẬN HỒ SƠ", note="(Ký và ghi rõ họ tên)")
@@ -513,7 +515,9 @@ def control_context(bundle: Bundle, options: PrintOptions | None = None) -> dict
             "giver_person": options.staff_name(step.finished_by) or (step.finished_by or ""),
             "receiver_person": receiver_person or "",
             "result": CLASSIFICATION_VI.get(step.classification or "", ""),
-            "note": OUTCOME_VI.get(step.outcome or "", step.outcome or ""),
+            "note": OUTCOME_VI.get(step.outcome or "", step.outcome or "")
+            + ("; ghi lùi thời điểm" if any(e.at == step.finished_at
+                                            for e in bundle.backdated) else ""),
         })
     current = next((s for s in reversed(steps) if s.finished_at is None), None)
     linked = sorted({s.unit for s in steps if s.unit not in agencies})
@@ -526,6 +530,12 @@ def control_context(bundle: Bundle, options: PrintOptions | None = None) -> dict
         "rows": rows,
         "current": (f"{current.step_name} — {agency_name(agencies, current.unit)} "
                     f"(từ {short_instant(current.started_at)})") if current else "",
+        "backdated": [f"{OUTCOME_VI.get(e.action, e.action)} ghi thời điểm "
+                      f"{instant_short_vi(e.at)}, nhập vào hệ thống "
+                      f"{instant_short_vi(e.recorded_at)} bởi "
+                      f"{options.staff_name(e.actor_id) or e.actor_id}: "
+                      f"{(e.payload or {}).get('backdated', {}).get('reason', '')}"
+                      for e in bundle.backdated],
         "signers": [],
     })
     return nfc(ctx)

@@ -9,8 +9,9 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from engine.agencies import Agency
+from engine.lifecycle.backdating import FLAG as BACKDATED
 from engine.lifecycle.models import Dossier, IssuedDocument
-from engine.lifecycle.service import documents_of, get_dossier, spec_of, steps_of
+from engine.lifecycle.service import documents_of, events_of, get_dossier, spec_of, steps_of
 from engine.procedures import NoVersionInForce
 from engine.timezone import local_instant
 from printouts.context import Bundle, PrintOptions
@@ -46,8 +47,11 @@ def load_bundle(session: Session, code: str) -> Bundle:
         spec = spec_of(session, dossier)
     except NoVersionInForce:
         spec = None
+    backdated = ([e for e in events_of(session, dossier)
+                  if (e.payload or {}).get("backdated")]
+                 if BACKDATED in (dossier.flags or ()) else [])
     return Bundle(dossier=dossier, agencies=agencies, spec=spec, steps=steps,
-                  documents=documents_of(session, dossier))
+                  documents=documents_of(session, dossier), backdated=backdated)
 
 
 def register_dossiers(session: Session, agency_code: str, date_from: date,

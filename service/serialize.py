@@ -60,6 +60,8 @@ def event_json(event: DossierEvent) -> dict[str, Any]:
             "state_before": event.state_before, "state_after": event.state_after,
             "step_before": event.step_before, "step_after": event.step_after,
             "reason": event.reason, "payload": event.payload, "request_id": event.request_id,
+            "recorded_at": _iso(event.recorded_at),
+            "backdated": (event.payload or {}).get("backdated"),
             "hash": event.hash}
 
 

@@ -221,3 +221,21 @@ class Counter(SQLModel, table=True):
 
     scope: str = Field(primary_key=True, max_length=128)
     value: int = 0
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """A request made with an ``Idempotency-Key``: scoped to its user, agency and route, with
+    the hash of what was asked, written in the same transaction as the answer it points to
+    (migration 0008; ``engine.lifecycle.idempotency``)."""
+
+    __tablename__ = "idempotency_record"
+
+    scope_hash: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=64)
+    route: str = Field(max_length=128)
+    key: str = Field(max_length=128)
+    request_hash: str = Field(max_length=64)
+    dossier_id: int | None = None
+    event_id: int | None = None
+    guidance_id: int | None = None
+    created_at: datetime

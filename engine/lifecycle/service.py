@@ -26,14 +26,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, col, select
 
-from engine.agencies import Agency, default_competent
-from engine.calendar import WorkingCalendar
+from engine.agencies import Agency, competent_agencies, default_competent, routing_errors
+from engine.calendar import CalendarRangeError, WorkingCalendar
 from engine.calendar.store import (
     load_calendar,
 )
 from engine.clock import ClockError, ClockEvent, ClockState, EventKind, replay
 from engine.deadline import ClockPolicy, TimeLimit, TimeUnit, compute_due
-from engine.lifecycle import audit, codes
+from engine.lifecycle import audit, backdating, codes, idempotency
 from engine.lifecycle.errors import (
     Conflict,
     Forbidden,
@@ -361,25 +361,44 @@ def receive(
     online: bool = False,
     idempotency_key: str | None = None,
     request_id: str | None = None,
+    backdate_reason: str | None = None,
 ) -> ActionResult:
     """Receive a complete dossier at the counter (Mẫu 01), or register an online submission.
 
     ``online=True`` records an online submission (status 1) to be checked and received later
     with the ``receive`` action. The procedure version in force on the receipt date applies for
-    the dossier's whole life.
+    the dossier's whole life. ``at`` is the server's clock unless the caller allowed an
+    earlier instant (``engine.lifecycle.backdating``) and gives ``backdate_reason``.
     """
-    previous = _replayed(session, idempotency_key, None, A.SUBMIT if online else A.RECEIVE)
+    action = A.SUBMIT if online else A.RECEIVE
+    idem = idempotency.scoped(
+        idempotency_key, username=actor.id, agency=actor.agency, route=action.value,
+        procedure=procedure_code, applicant=nfc(asdict(applicant)), components=nfc(components),
+        channel=Channel(channel).value, competent_agency=competent_agency,
+        returning_agency=returning_agency, return_method=return_method, sets_count=sets_count)
+    previous = _replayed(session, idem)
     if previous:
         return previous
+    if idem:
+        idempotency.claim(session, idem)  # a concurrent repeat waits here, then replays
     at = _check_instant(at)
     # The three points of a dossier, usually two agencies, read in one statement (held here:
     # the session keeps only weak references).
     loaded = _agencies(session, actor.agency, competent_agency, returning_agency)  # noqa: F841
     receiving = _agency(session, actor.agency, "cơ quan tiếp nhận")
+    chosen_competent = competent_agency is not None
     competent_agency = competent_agency or default_competent(
         session, receiving_code=receiving.code, procedure_code=procedure_code) or actor.agency
     competent = _agency(session, competent_agency, "cơ quan giải quyết")
     returning = _agency(session, returning_agency or actor.agency, "nơi trả kết quả")
+    routing = routing_errors(  # only what the clerk chose; the defaults are the tree's own
+        receiving=receiving, competent=competent if chosen_competent else None,
+        returning=returning if returning_agency else None,
+        candidates=competent_agencies(session, procedure_code=procedure_code)
+        if chosen_competent else [])
+    if routing:
+        field, message = next(iter(routing.items()))
+        raise InvalidInput(message, field=field, errors=routing)
     try:  # the version in force on the receipt day, with the three agencies' calendars
         spec, calendars = read_receipt_set(
             session, procedure_code=procedure_code, on=to_local(at).date(),
@@ -412,9 +431,8 @@ def receive(
                                           scheme=receiving.code_scheme)
     dossier.search_text = _search_text(dossier.code, applicant.name, applicant.id_number,
                                        applicant.phone)
-    action = A.SUBMIT if online else A.RECEIVE
     return _perform(session, dossier, spec, action, actor, at=at, reason=None, payload={},
-                    idempotency_key=idempotency_key, request_id=request_id,
+                    idem=idem, request_id=request_id, backdate_reason=backdate_reason,
                     calendars=calendars,
                     policy=receiving.clock_policy(), spec_day=to_local(at).date(),
                     new=True)
@@ -431,9 +449,15 @@ def refuse_at_reception(
     """
     if not nfc(reason or ""):
         raise InvalidInput("phải nêu rõ lý do từ chối tiếp nhận", field="reason")
-    previous = _replayed(session, idempotency_key, None, A.REFUSE_AT_RECEPTION)
+    idem = idempotency.scoped(
+        idempotency_key, username=actor.id, agency=actor.agency,
+        route=A.REFUSE_AT_RECEPTION.value, procedure=procedure_code,
+        applicant=nfc(asdict(applicant)), reason=nfc(reason))
+    previous = _replayed(session, idem)
     if previous:
         return previous
+    if idem:
+        idempotency.claim(session, idem)  # a concurrent repeat waits here, then replays
     at = _check_instant(at)
     receiving = _agency(session, actor.agency, "cơ quan tiếp nhận")
     spec = _version_on(session, procedure_code, at)
@@ -455,7 +479,7 @@ def refuse_at_reception(
     dossier.search_text = _search_text(dossier.code, dossier.applicant_name,
                                        applicant.id_number, applicant.phone)
     return _perform(session, dossier, spec, A.REFUSE_AT_RECEPTION, actor, at=at,
-                    reason=nfc(reason), payload={}, idempotency_key=idempotency_key,
+                    reason=nfc(reason), payload={}, idem=idem,
                     request_id=request_id, new=True)
 
 
@@ -470,13 +494,16 @@ def guide(
     No dossier is opened and no clock starts (domain §2.2 #3); the guidance is recorded for
     statistics with the list of what is missing.
     """
-    if idempotency_key:
-        existing = session.exec(select(Guidance)
-                                .where(Guidance.idempotency_key == idempotency_key)).first()
-        if existing:
-            doc = session.exec(select(IssuedDocument)
-                               .where(IssuedDocument.guidance_id == existing.id)).one()
-            return existing, doc
+    idem = idempotency.scoped(
+        idempotency_key, username=actor.id, agency=actor.agency, route="guide",
+        procedure=procedure_code, applicant_name=nfc(applicant_name),
+        applicant_phone=nfc(applicant_phone), missing=nfc(list(missing)), reason=nfc(reason))
+    record = idempotency.find(session, idem) if idem else None
+    if record is not None:
+        existing = session.get(Guidance, record.guidance_id)
+        doc = session.exec(select(IssuedDocument)
+                           .where(IssuedDocument.guidance_id == existing.id)).one()
+        return existing, doc
     if actor.role != "clerk":
         raise Forbidden("chỉ cán bộ tiếp nhận được hướng dẫn tại quầy", role=actor.role)
     items = [nfc(m) if isinstance(m, Mapping) else {"name": nfc(m)} for m in missing]
@@ -490,14 +517,15 @@ def guide(
     record = Guidance(agency_code=agency.code, procedure_code=spec.code, at=at,
                       actor_id=actor.id, applicant_name=nfc(applicant_name),
                       applicant_phone=nfc(applicant_phone), missing=items, reason=nfc(reason),
-                      request_id=request_id, idempotency_key=idempotency_key)
+                      request_id=request_id,
+                      idempotency_key=idem.scope_hash if idem else None)
+    if idem:
+        idempotency.claim(session, idem)  # a concurrent repeat waits here, then replays
     session.add(record)
-    try:
-        with contention_as_conflict():  # the transaction's first write (SQLite's lock)
-            session.flush()
-    except IntegrityError as exc:  # the same idempotency key, sent twice at once
-        raise Conflict("yêu cầu trùng lặp; hãy tải lại", idempotency_key=idempotency_key
-                       ) from exc
+    with contention_as_conflict():  # the transaction's first write (SQLite's lock)
+        session.flush()
+    if idem:
+        idempotency.settle(session, idem, guidance_id=record.id)
     document = _issue(session, None, "supplement_request", actor, at, agency.code,
                       form_day=to_local(at).date(),
                       payload={"procedure": spec.name, "applicant": record.applicant_name,
@@ -520,19 +548,29 @@ def act(
     expected_version: int | None = None,
     idempotency_key: str | None = None,
     request_id: str | None = None,
+    backdate_reason: str | None = None,
 ) -> ActionResult:
-    """Take ``action`` on the dossier ``code``; see the module docstring for what happens."""
+    """Take ``action`` on the dossier ``code``; see the module docstring for what happens.
+
+    ``at`` defaults to the server's clock; an earlier instant given with ``backdate_reason``
+    is recorded as such (``engine.lifecycle.backdating`` says who may)."""
     try:
         action = Action(action)
     except ValueError:
         raise InvalidInput(f"hành động không tồn tại: {action!r}", field="action",
                            allowed=[a.value for a in Action]) from None
-    dossier = get_dossier(session, code, lock=True)
-    # Checked under the row lock: a retry racing its own first attempt sees that attempt's
-    # result once it has committed, instead of the next action's IllegalAction.
-    previous = _replayed(session, idempotency_key, code, action)
+    idem = idempotency.scoped(
+        idempotency_key, username=actor.id, agency=actor.agency, route="act",
+        action=action.value, code=code, reason=nfc(reason) if reason else None,
+        payload=nfc(dict(payload or {})), expected_version=expected_version)
+    previous = _replayed(session, idem)
     if previous:
         return previous
+    if idem:
+        # Claimed before the row lock: a repeat racing its own first attempt waits for that
+        # attempt's commit and then replays it, instead of failing on the lock (409).
+        idempotency.claim(session, idem)
+    dossier = get_dossier(session, code, lock=True)
     if expected_version is not None and expected_version != dossier.version:
         raise Conflict(f"hồ sơ {code} đã thay đổi (phiên bản {dossier.version}, "
                        f"bạn đang xem {expected_version}); hãy tải lại", code=code,
@@ -543,24 +581,18 @@ def act(
         raise InvalidInput(str(exc), field="procedure") from exc
     return _perform(session, dossier, work.spec, action, actor, at=_check_instant(at),
                     reason=nfc(reason) if reason else None, payload=nfc(dict(payload or {})),
-                    idempotency_key=idempotency_key, request_id=request_id,
+                    idem=idem, request_id=request_id, backdate_reason=backdate_reason,
                     calendars=work.calendars, policy=work.policy, hops=work.hops,
                     events=work.events)
 
 
-def _replayed(session: Session, key: str | None, code: str | None,
-              action: Action) -> ActionResult | None:
-    """The first result of a request repeated with the same idempotency key."""
-    if not key:
+def _replayed(session: Session, idem: idempotency.Idempotency | None) -> ActionResult | None:
+    """The first result of a request repeated with the same key in the same scope."""
+    record = idempotency.find(session, idem) if idem else None
+    if record is None:
         return None
-    event = session.exec(select(DossierEvent)
-                         .where(DossierEvent.idempotency_key == key)).first()
-    if event is None:
-        return None
-    dossier = session.get(Dossier, event.dossier_id)
-    if event.action != action.value or (code is not None and dossier.code != code):
-        raise Conflict("khóa Idempotency-Key đã dùng cho một yêu cầu khác",
-                       idempotency_key=key)
+    event = session.get(DossierEvent, record.event_id)
+    dossier = session.get(Dossier, record.dossier_id)
     documents = list(session.exec(select(IssuedDocument)
                                   .where(IssuedDocument.event_id == event.id)).all())
     return ActionResult(dossier, event, documents, replayed=True)
@@ -614,7 +646,8 @@ class _Context:
 
 def _perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Action,
              actor: Actor, *, at: datetime, reason: str | None, payload: dict[str, Any],
-             idempotency_key: str | None, request_id: str | None,
+             idem: idempotency.Idempotency | None, request_id: str | None,
+             backdate_reason: str | None = None,
              calendars: dict[str, WorkingCalendar] | None = None,
              policy: ClockPolicy | None = None, spec_day: date | None = None,
              new: bool = False, hops: list[Hop] | None = None,
@@ -637,19 +670,26 @@ def _perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Ac
         except ClockError as exc:  # the clock says "events[i] (kind): …"; people need the rest
             message = re.sub(r"^events\[\d+\] \([a-z_]+\): ", "", str(exc))
             raise InvalidInput(message, action=action.value) from exc
+        except CalendarRangeError as exc:  # e.g. an instant in 1900: the client's input
+            raise InvalidInput(f"thời điểm nằm ngoài lịch làm việc được hỗ trợ ({exc})",
+                               field="at") from exc
+    if backdate_reason:
+        ctx.flags.append(backdating.FLAG)
+        ctx.payload = {**ctx.payload, "backdated": {"reason": backdate_reason}}
 
     dossier.status_code = State(dossier.state).national_code
     dossier.flags = sorted(set(dossier.flags) | set(ctx.flags))
     _mark_terminal_without_clock(dossier, at)
     dossier.updated_at = utcnow()
-    event = _new_event(ctx, state_before, step_before, idempotency_key, request_id)
+    event = _new_event(ctx, state_before, step_before,
+                       idem.scope_hash if idem else None, request_id)
     try:
-        # A concurrent request with the same idempotency key fails here (unique key), and
-        # must surface as a Conflict, not as a raw IntegrityError.
         _write(ctx, event, new=new)
     except IntegrityError as exc:
         raise Conflict("yêu cầu trùng lặp hoặc hồ sơ vừa được cập nhật; hãy tải lại",
                        code=dossier.code) from exc
+    if idem:
+        idempotency.settle(session, idem, dossier_id=dossier.id, event_id=event["id"])
     return ActionResult(dossier, event, ctx.documents)
 
 

@@ -31,6 +31,7 @@ KINDS: dict[str, str] = {
     "receipt_entered_late": "Tiếp nhận được nhập vào hệ thống muộn so với thời điểm tại quầy",
     "transfer_late": "Chuyển hồ sơ cho cơ quan giải quyết muộn (ND 61 Điều 18(2))",
     "events_do_not_replay": "Sự kiện lưu trữ không dẫn tới trạng thái đang lưu",
+    "backdated": "Thao tác được ghi lùi thời điểm (hồ sơ giấy nhập sau; có lý do, người ghi)",
 }
 
 
@@ -68,6 +69,7 @@ def anomalies(session: Session, period: Period, *, where: ColumnElement[bool] | 
         | json_text_contains(D.c.flags, "apology_repeated"),
         "result_before_last_step": json_text_contains(D.c.flags, "finished_before_last_step"),
         "transfer_late": json_text_contains(D.c.flags, "transfer_late"),
+        "backdated": json_text_contains(D.c.flags, "backdated"),
     }
     out = Anomalies(period)
     for kind, condition in conditions.items():

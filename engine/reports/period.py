@@ -11,7 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from engine.calendar.national import FIRST_YEAR, LAST_YEAR
 from engine.timezone import local_instant
+
+#: The days a report can cover: those of the working calendar (earlier or later days cannot
+#: be judged; a probe's ``from=0001-01-01`` was an OverflowError, ``to=9999-12-31`` a 500).
+SUPPORTED_FIRST = date(FIRST_YEAR, 1, 1)
+SUPPORTED_LAST = date(LAST_YEAR, 12, 31)
+
+
+class PeriodOutOfRange(ValueError):
+    """A period outside :data:`SUPPORTED_FIRST` … :data:`SUPPORTED_LAST`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +32,10 @@ class Period:
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError(f"kỳ báo cáo không hợp lệ: {self.start} sau {self.end}")
+        if self.start < SUPPORTED_FIRST or self.end > SUPPORTED_LAST:
+            raise PeriodOutOfRange(
+                f"kỳ báo cáo phải nằm trong {SUPPORTED_FIRST:%d/%m/%Y}–{SUPPORTED_LAST:%d/%m/%Y}"
+                " (những năm có lịch làm việc)")
 
     @property
     def starts_at(self) -> datetime:

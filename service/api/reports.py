@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from engine.reports.figures import FIGURES, By, Options, drill, figures
-from engine.reports.period import Period
+from engine.reports.period import SUPPORTED_FIRST, SUPPORTED_LAST, Period, PeriodOutOfRange
 from engine.users import Role, User
 from service.api.dossiers import scope
 from service.deps import SessionDep, require_roles
@@ -29,10 +29,17 @@ def _period(date_from: date, date_to: date) -> Period:
     if date_to < date_from:
         raise Problem(422, "validation", "Ngày cuối kỳ phải sau ngày đầu kỳ.",
                       errors=[{"field": "to", "message": "trước 'from'"}])
+    try:
+        period = Period(date_from, date_to)
+    except PeriodOutOfRange as exc:
+        raise Problem(422, "period-out-of-range", str(exc).capitalize() + ".",
+                      supported={"from": SUPPORTED_FIRST.isoformat(),
+                                 "to": SUPPORTED_LAST.isoformat()},
+                      errors=[{"field": "from", "message": str(exc)}]) from None
     if date_to - date_from > timedelta(days=MAX_DAYS):
         raise Problem(422, "validation", "Kỳ báo cáo tối đa 5 năm.",
                       errors=[{"field": "to", "message": "kỳ quá dài"}])
-    return Period(date_from, date_to)
+    return period
 
 
 From = Annotated[date, Query(alias="from", description="Ngày đầu kỳ (YYYY-MM-DD)")]

@@ -1,11 +1,13 @@
 """Repeated and stale requests, and all-or-nothing actions: a repeated request (same
-idempotency key) returns the first result and writes nothing; a key reused for something
-else, or a stale ``expected_version``, is a Conflict; a failed action leaves no trace."""
+idempotency key, same user, same request) returns the first result and writes nothing; a key
+reused by its user for another request is refused (422); another user's key is another
+request; a stale ``expected_version`` is a Conflict; a failed action leaves no trace."""
 
 import pytest
 from sqlmodel import func, select
 
 from engine.lifecycle.errors import Conflict, Forbidden, InvalidInput
+from engine.lifecycle.idempotency import IdempotencyKeyReused
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.service import (
     Applicant,
@@ -50,21 +52,49 @@ def test_a_repeated_action_returns_its_documents(world):
     assert d.apology_count == 1
 
 
-def test_a_key_reused_for_another_action_or_dossier_is_a_conflict(world):
+def test_a_key_reused_by_its_user_for_another_request_is_refused_and_changes_nothing(world):
     s = world
     d = in_processing(s, "2025-03-03T09:00")
     other = receive_ok(s, "2025-03-03T09:10")
     do(s, d.code, "assign", LEADER, "2025-03-03T10:00", payload={"assignee": "officer1"},
        idempotency_key="k")
-    exc = refused(s, Conflict, d.code, "stop", CLERK, "2025-03-03T11:00", idempotency_key="k")
-    assert exc.details == {"idempotency_key": "k"}
-    refused(s, Conflict, other.code, "assign", LEADER, "2025-03-03T11:00",
+    exc = refused(s, IdempotencyKeyReused, d.code, "assign", LEADER, "2025-03-03T11:00",
+                  payload={"assignee": "officer2"}, idempotency_key="k")
+    assert exc.details == {"idempotency_key": "k"} and exc.status == 422
+    refused(s, IdempotencyKeyReused, other.code, "assign", LEADER, "2025-03-03T11:00",
             payload={"assignee": "officer1"}, idempotency_key="k")
-    with pytest.raises(Conflict):
-        receive(s, actor=CLERK, procedure_code=PROC, applicant=APPLICANT,
-                components=COMPONENTS, competent_agency=DEPT, at=at("2025-03-03T12:00"),
-                idempotency_key="k")
+    receive(s, actor=CLERK, procedure_code=PROC, applicant=APPLICANT, components=COMPONENTS,
+            competent_agency=DEPT, at=at("2025-03-03T12:00"), idempotency_key="r")
+    s.commit()
+    with pytest.raises(IdempotencyKeyReused):
+        receive(s, actor=CLERK, procedure_code=PROC, applicant=Applicant(name="Người khác"),
+                components=COMPONENTS, competent_agency=DEPT, at=at("2025-03-03T12:05"),
+                idempotency_key="r")
     s.rollback()
+    assert dossiers(s) == 3
+
+
+def test_another_users_key_never_returns_somebody_elses_dossier(world):
+    """The probe's leak: a clerk at another agency sending the README's example key got the
+    first dossier back (name, CCCD, secret) and the new applicant was never received."""
+    s = world
+    first = receive(s, actor=CLERK, procedure_code=PROC, applicant=APPLICANT,
+                    components=COMPONENTS, competent_agency=DEPT, at=at("2025-03-03T09:00"),
+                    idempotency_key="quay-1-0001")
+    s.commit()
+    second = receive(s, actor=COMMUNE_CLERK, procedure_code=PROC,
+                     applicant=Applicant(name="Lê Thị Hoa", id_number="001190000002"),
+                     components=COMPONENTS, at=at("2025-03-03T09:05"),
+                     idempotency_key="quay-1-0001")
+    s.commit()
+    assert not second.replayed and second.dossier.code != first.dossier.code
+    assert second.dossier.applicant_name == "Lê Thị Hoa"
+    assert second.dossier.secret != first.dossier.secret
+    # The same key, the same request, by the same clerk: that one is a replay.
+    again = receive(s, actor=CLERK, procedure_code=PROC, applicant=APPLICANT,
+                    components=COMPONENTS, competent_agency=DEPT, at=at("2025-03-03T09:30"),
+                    idempotency_key="quay-1-0001")
+    assert again.replayed and again.dossier.code == first.dossier.code
     assert dossiers(s) == 2
 
 
