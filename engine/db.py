@@ -28,17 +28,29 @@ SQLITE_PRAGMAS = (
 )
 
 
-def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None) -> Engine:
+# Seconds to wait for a PostgreSQL server to accept a connection. libpq's default is to wait
+# forever (in practice the OS's TCP timeout, ~2 minutes), which turns an unreachable host into
+# requests hanging until the client gives up; ten seconds fail them with a clear error instead.
+POSTGRES_CONNECT_TIMEOUT = 10
+
+
+def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None,
+                **options: Any) -> Engine:
     """An engine for ``url`` with the per-dialect settings the application relies on.
 
     ``connect_args`` go to the DB-API ``connect()`` (e.g. ``{"options": "-csearch_path=x"}``
-    for psycopg).
+    or ``{"connect_timeout": 2}`` for psycopg); ``options`` go to ``create_engine`` (e.g.
+    ``poolclass``).
     """
     parsed = make_url(normalize_database_url(url))
     backend = parsed.get_backend_name()
-    # A PostgreSQL server restarts or drops idle connections; SQLite files never go away.
-    engine = create_engine(parsed, connect_args=dict(connect_args or {}),
-                           pool_pre_ping=backend == "postgresql")
+    arguments = dict(connect_args or {})
+    if backend == "postgresql" and "connect_timeout" not in parsed.query:
+        arguments.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT)
+    # A PostgreSQL server restarts or drops idle connections (pre-ping replaces a dead pooled
+    # connection before a request uses it); SQLite files never go away.
+    engine = create_engine(parsed, connect_args=arguments,
+                           pool_pre_ping=backend == "postgresql", **options)
     if backend == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine

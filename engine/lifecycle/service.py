@@ -40,6 +40,7 @@ from engine.lifecycle.errors import (
     InvalidInput,
     NotFound,
     contention_as_conflict,
+    is_contention,
 )
 from engine.lifecycle.machine import DossierMachine, machine_for
 from engine.lifecycle.models import (
@@ -210,6 +211,8 @@ def get_dossier(session: Session, code: str, *, lock: bool = False) -> Dossier:
     try:
         dossier = session.exec(query, params={"code": code}).first()
     except OperationalError as exc:
+        if not is_contention(exc):  # a lost connection is not a conflict: retried or 503
+            raise
         raise Conflict("hồ sơ đang được người khác cập nhật; vui lòng thử lại",
                        code=code) from exc
     if dossier is None:
