@@ -3,13 +3,16 @@ people, field-level details for programs, and never a stack trace."""
 
 from __future__ import annotations
 
+import http
 import logging
+import os
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException
 
 from engine.lifecycle.errors import LifecycleError
 from engine.lifecycle.machine import IllegalAction
@@ -25,6 +28,7 @@ TITLES = {
     404: "Không tìm thấy",
     405: "Phương thức không được hỗ trợ",
     409: "Xung đột dữ liệu",
+    413: "Dữ liệu gửi lên quá lớn",
     422: "Dữ liệu không hợp lệ",
     429: "Quá nhiều yêu cầu, vui lòng thử lại sau",
     500: "Lỗi hệ thống",
@@ -76,18 +80,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        malformed = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+        if malformed:
+            return _malformed_json(request, malformed[0])
         errors = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
                    "message": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
         return problem_response(422, "validation", TITLES[422],
                                 "Một số trường dữ liệu không hợp lệ", request, errors=errors)
 
+    # Starlette's own class, not FastAPI's subclass: the router raises Starlette's for an
+    # unknown route (404) or a wrong method (405), and those must be problem documents too.
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(exc.status_code, f"http-{exc.status_code}",
-                                TITLES.get(exc.status_code, "Lỗi"), detail, request,
-                                getattr(exc, "headers", None))
+                                TITLES.get(exc.status_code, "Lỗi"), _http_detail(request, exc),
+                                request, getattr(exc, "headers", None))
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> JSONResponse:
@@ -97,10 +105,42 @@ def install(app: FastAPI) -> None:
                                 "Dữ liệu chứa ký tự hoặc giá trị không được phép.", request)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        from service.resilience import database_unavailable, unavailable_response
+
+        if database_unavailable(exc):  # normally answered by resilience.DatabaseRetry
+            log.error("database unavailable on %s %s: %s", request.method, request.url.path,
+                      exc)
+            return unavailable_response(request)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(500, "internal", TITLES[500],
                                 "Đã ghi nhận lỗi; vui lòng thử lại hoặc báo quản trị.", request)
+
+
+def _malformed_json(request: Request, error: dict[str, Any]) -> JSONResponse:
+    """A body that is not JSON at all is a 400 (the request's syntax), not a field error."""
+    loc = error.get("loc", ())
+    position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+    where = f" (tại vị trí {position})" if position is not None else ""
+    return problem_response(400, "malformed-json", TITLES[400],
+                            f"Nội dung gửi lên không phải JSON hợp lệ{where}.", request)
+
+
+def _http_detail(request: Request, exc: HTTPException) -> str | None:
+    """Starlette's English default ("Not Found") becomes a Vietnamese sentence; a detail a
+    route chose itself is kept."""
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    try:
+        default = http.HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        default = None
+    if detail and detail != default:
+        return detail
+    if exc.status_code == 404:
+        return f"Không có địa chỉ {request.url.path}."
+    if exc.status_code == 405:
+        return f"Địa chỉ {request.url.path} không nhận phương thức {request.method}."
+    return None
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
@@ -108,12 +148,32 @@ def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
                 else str(v)) for k, v in details.items()}
 
 
+#: Default cap on a request body: far above any form or JSON body the pages send (a dossier
+#: is a few KB; the catalogue upload stops at 256 KiB), far below what would hurt memory.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+def max_body_bytes(env: dict[str, str] | None = None) -> int:
+    """``MOTCUA_MAX_BODY_BYTES`` (default 1 MiB); a bad value stops the start-up."""
+    raw = (env if env is not None else os.environ).get("MOTCUA_MAX_BODY_BYTES", "").strip()
+    value = int(raw) if raw else DEFAULT_MAX_BODY_BYTES
+    if value <= 0:
+        raise ValueError("MOTCUA_MAX_BODY_BYTES must be a positive number of bytes")
+    return value
+
+
 class RejectNul:
     """Refuse NUL characters anywhere in the URL or a JSON body: no field may hold them, and
-    PostgreSQL cannot store them (it would otherwise surface as a server error)."""
+    PostgreSQL cannot store them (it would otherwise surface as a server error).
 
-    def __init__(self, app) -> None:
+    Since it buffers the body, it also caps it (413): a declared ``Content-Length`` above the
+    limit is refused before reading a byte, and a chunked body is counted as it arrives and
+    refused as soon as it passes the limit, so no body larger than the limit is ever held.
+    """
+
+    def __init__(self, app, max_body: int | None = None) -> None:
         self.app = app
+        self.max_body = max_body if max_body is not None else max_body_bytes()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -123,13 +183,23 @@ class RejectNul:
         if b"%00" in raw or b"\x00" in raw:
             await _reject(scope, receive, send)
             return
-        body, more = b"", True
+        if _declared_length(scope) > self.max_body:
+            await _too_large(scope, receive, send, self.max_body)
+            return
+        chunks: list[bytes] = []
+        size, more = 0, True
         messages = []
         while more:
             message = await receive()
             messages.append(message)
-            body += message.get("body", b"")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await _too_large(scope, receive, send, self.max_body)
+                return
+            chunks.append(chunk)
             more = message.get("more_body", False)
+        body = b"".join(chunks)
         if b"\x00" in body or b"\\u0000" in body:
             await _reject(scope, receive, send)
             return
@@ -144,5 +214,24 @@ class RejectNul:
 
 async def _reject(scope, receive, send) -> None:
     response = problem_response(422, "invalid-data", TITLES[422],
-                                "Dữ liệu chứa ký tự NUL không được phép.")
+                                "Dữ liệu chứa ký tự NUL không được phép.", Request(scope))
+    await response(scope, receive, send)
+
+
+def _declared_length(scope) -> int:
+    """The ``Content-Length`` header, 0 when absent (a malformed one is refused by the server
+    before the app sees it)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+async def _too_large(scope, receive, send, limit: int) -> None:
+    response = problem_response(413, "too-large", TITLES[413],
+                                f"Nội dung yêu cầu vượt quá giới hạn {limit} byte.",
+                                Request(scope), headers={"Connection": "close"})
     await response(scope, receive, send)

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlmodel import col, select
 
 from engine.agencies import Agency
@@ -21,20 +21,21 @@ from engine.text import nfc
 from engine.users import Role, User
 from service.deps import SessionDep, require_roles
 from service.problems import Problem
+from service.validation import StrictModel
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 Admin = Annotated[User, Depends(require_roles(Role.ADMIN))]
 AgencyParam = Annotated[str, Query(max_length=64, description="'' = toàn quốc")]
 
 
-class DayIn(BaseModel):
+class DayIn(StrictModel):
     kind: DayKind
     name: str = Field(min_length=1, max_length=255)
     legal_basis: str = Field("", max_length=500)
     confirmed: bool = True
 
 
-class OfficeHoursIn(BaseModel):
+class OfficeHoursIn(StrictModel):
     sessions: str = Field(pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}(,\d{2}:\d{2}-\d{2}:\d{2})*$",
                           examples=["07:30-11:30,13:30-17:00"])
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from service.api.dossiers import visible_dossier
+from service.api.readjournal import journal_read
 from service.deps import CurrentUser, SessionDep, actor_of
 from service.problems import Problem
 
@@ -62,6 +63,7 @@ def document_pdf(code: str, form: Annotated[str, Path(pattern=FORM_PATTERN)],
         raise Problem(404, "form-not-in-set", str(exc)) from None
     except FontMissing as exc:
         raise Problem(500, "font-missing", str(exc)) from None
+    journal_read(request, session, user, code, "document", document=name)
     filename = f"{name}-{code}.pdf"
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})

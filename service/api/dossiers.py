@@ -10,33 +10,44 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 from sqlalchemy import ColumnElement, and_, func, literal, or_
 from sqlmodel import Session, col, select
 
 from engine.calendar import national_calendar
+from engine.lifecycle import backdating, idempotency
 from engine.lifecycle import service as lifecycle
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.states import TERMINAL, Action, Channel, State
 from engine.text import fold, nfc
 from engine.timezone import now_local
 from engine.users import Role, User, granted_agencies
+from service.api.readjournal import journal_read
 from service.deps import CurrentUser, SessionDep, actor_of, request_id
 from service.problems import Problem
 from service.serialize import dossier_detail, dossier_summary
-from service.validation import check_citizen_id, check_phone
+from service.validation import (
+    StrictModel,
+    check_birth_date,
+    check_citizen_id,
+    check_phone,
+)
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
 
 
 # ----- input models -----------------------------------------------------------------------
 
-class NfcModel(BaseModel):
-    """Every string field is NFC-normalised and trimmed at the door."""
+class NfcModel(StrictModel):
+    """Every string field is NFC-normalised and trimmed at the door; unknown fields, control
+    characters and bidirectional overrides are refused (``StrictModel``); only the reasons may
+    span lines."""
+
+    MULTILINE = frozenset({"reason", "backdate_reason"})
 
     @model_validator(mode="before")
     @classmethod
@@ -67,6 +78,11 @@ class ApplicantIn(NfcModel):
     def _phone(cls, value: str | None) -> str | None:
         return check_phone(value) if value else None
 
+    @field_validator("birth_date")
+    @classmethod
+    def _birth_date(cls, value: date | None) -> date | None:
+        return check_birth_date(value, now_local().date()) if value else None
+
 
 class ComponentIn(NfcModel):
     name: str = Field(min_length=1, max_length=500)
@@ -84,6 +100,11 @@ class ReceiveIn(NfcModel):
     return_method: Literal["counter", "post", "online"] = "counter"
     sets_count: int = Field(1, ge=1, le=100)
     online: bool = Field(False, description="Ghi nhận hồ sơ nộp trực tuyến (chưa tiếp nhận)")
+    received_at: AwareDatetime | None = Field(
+        None, description="Chỉ khi ghi lùi hồ sơ giấy (cần quyền, kèm backdate_reason): thời "
+                          "điểm tiếp nhận thực tế. Mặc định: giờ của máy chủ.")
+    backdate_reason: str | None = Field(None, max_length=500,
+                                        description="Lý do ghi lùi thời điểm")
 
 
 class RefusalIn(NfcModel):
@@ -104,7 +125,11 @@ class ActionIn(NfcModel):
     reason: str | None = Field(None, max_length=2000)
     payload: dict[str, Any] = Field(default_factory=dict)
     expected_version: int | None = Field(None, ge=1)
-    at: AwareDatetime | None = Field(None, description="Thời điểm thực hiện (mặc định: bây giờ)")
+    at: AwareDatetime | None = Field(
+        None, description="Chỉ khi ghi lùi hồ sơ giấy (cần quyền, kèm backdate_reason): thời "
+                          "điểm thực tế. Mặc định và thông thường: giờ của máy chủ.")
+    backdate_reason: str | None = Field(None, max_length=500,
+                                        description="Lý do ghi lùi thời điểm")
 
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
@@ -132,6 +157,21 @@ def visible_dossier(session: Session, user: User, code: str) -> Dossier:
     if dossier is None:
         raise Problem(404, "dossier-not-found", f"Không tìm thấy hồ sơ {code}.")
     return dossier
+
+
+def server_instant(user: User, at: datetime | None,
+                   reason: str | None) -> tuple[datetime | None, str | None]:
+    """The instant of an action taken through the API or the pages: the server's clock
+    (``None``), unless ``at`` asks to record an earlier one — a permission of named roles,
+    within a window, with a reason (``engine.lifecycle.backdating``)."""
+    if at is None:
+        if reason:
+            raise Problem(422, "validation", "Chỉ nêu lý do ghi lùi khi có thời điểm ghi lùi.",
+                          errors=[{"field": "backdate_reason", "message": "thừa"}])
+        return None, None
+    checked = backdating.check_backdate(role=user.role, at=at, now=datetime.now(UTC),
+                                        reason=reason, policy=backdating.BackdatePolicy.from_env())
+    return at, checked
 
 
 def _writer(user: User) -> None:
@@ -172,16 +212,23 @@ def receive(body: ReceiveIn, request: Request, response: Response, session: Sess
             raise Problem(422, "validation", str(exc),
                           errors=[{"field": "applicant.id_number", "message": str(exc)}]) from None
         id_number, warnings = checked.number, checked.warnings
-    result = lifecycle.receive(
-        session, actor=actor_of(user), procedure_code=body.procedure,
-        applicant=lifecycle.Applicant(name=applicant.name, id_number=id_number,
-                                      address=applicant.address, phone=applicant.phone,
-                                      email=applicant.email),
-        components=[c.model_dump() for c in body.components], channel=body.channel,
-        competent_agency=body.competent_agency, returning_agency=body.returning_agency,
-        return_method=body.return_method, sets_count=body.sets_count, online=body.online,
-        idempotency_key=idempotency_key, request_id=request_id(request))
-    session.commit()
+    at, backdate_reason = server_instant(user, body.received_at, body.backdate_reason)
+
+    def receive_once() -> lifecycle.ActionResult:
+        result = lifecycle.receive(
+            session, actor=actor_of(user), procedure_code=body.procedure,
+            applicant=lifecycle.Applicant(name=applicant.name, id_number=id_number,
+                                          address=applicant.address, phone=applicant.phone,
+                                          email=applicant.email),
+            components=[c.model_dump() for c in body.components], channel=body.channel,
+            competent_agency=body.competent_agency, returning_agency=body.returning_agency,
+            return_method=body.return_method, sets_count=body.sets_count, online=body.online,
+            at=at, backdate_reason=backdate_reason,
+            idempotency_key=idempotency_key, request_id=request_id(request))
+        session.commit()
+        return result
+
+    result = idempotency.retrying(session, receive_once)
     dossier = result.dossier
     if result.replayed:
         response.status_code = 200
@@ -215,14 +262,20 @@ def _explain_due(session: Session, dossier: Dossier) -> dict[str, Any]:
 def refuse(body: RefusalIn, request: Request, session: SessionDep, user: CurrentUser,
            idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     _writer(user)
-    result = lifecycle.refuse_at_reception(
-        session, actor=actor_of(user), procedure_code=body.procedure,
-        applicant=lifecycle.Applicant(name=body.applicant.name,
-                                      id_number=body.applicant.id_number,
-                                      address=body.applicant.address,
-                                      phone=body.applicant.phone, email=body.applicant.email),
-        reason=body.reason, idempotency_key=idempotency_key, request_id=request_id(request))
-    session.commit()
+
+    def refuse_once() -> lifecycle.ActionResult:
+        result = lifecycle.refuse_at_reception(
+            session, actor=actor_of(user), procedure_code=body.procedure,
+            applicant=lifecycle.Applicant(name=body.applicant.name,
+                                          id_number=body.applicant.id_number,
+                                          address=body.applicant.address,
+                                          phone=body.applicant.phone,
+                                          email=body.applicant.email),
+            reason=body.reason, idempotency_key=idempotency_key, request_id=request_id(request))
+        session.commit()
+        return result
+
+    result = idempotency.retrying(session, refuse_once)
     return dossier_detail(session, result.dossier)
 
 
@@ -230,12 +283,17 @@ def refuse(body: RefusalIn, request: Request, session: SessionDep, user: Current
 def guidance(body: GuidanceIn, request: Request, session: SessionDep, user: CurrentUser,
              idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     _writer(user)
-    record, document = lifecycle.guide(
-        session, actor=actor_of(user), procedure_code=body.procedure,
-        applicant_name=body.applicant_name, applicant_phone=body.applicant_phone,
-        missing=[m.model_dump() for m in body.missing], reason=body.reason,
-        idempotency_key=idempotency_key, request_id=request_id(request))
-    session.commit()
+
+    def guide_once():
+        answer = lifecycle.guide(
+            session, actor=actor_of(user), procedure_code=body.procedure,
+            applicant_name=body.applicant_name, applicant_phone=body.applicant_phone,
+            missing=[m.model_dump() for m in body.missing], reason=body.reason,
+            idempotency_key=idempotency_key, request_id=request_id(request))
+        session.commit()
+        return answer
+
+    record, document = idempotency.retrying(session, guide_once)
     return {"id": record.id, "document": {"id": document.id, "form": document.form,
                                           "number": document.number,
                                           "form_set": document.form_set}}
@@ -315,11 +373,13 @@ def _step_name(session: Session, dossier: Dossier) -> str | None:
 
 
 @router.get("/{code}", summary="Chi tiết hồ sơ")
-def detail(code: str, session: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def detail(code: str, request: Request, session: SessionDep,
+           user: CurrentUser) -> dict[str, Any]:
     dossier = visible_dossier(session, user, code)
     body = dossier_detail(session, dossier)
     body["allowed_actions"] = lifecycle.allowed_actions(session, dossier, actor_of(user))
     body["urgency"] = urgency(dossier, now_local().date())
+    journal_read(request, session, user, dossier.code, "detail")
     return body
 
 
@@ -329,14 +389,21 @@ def perform(code: str, action: Action, body: ActionIn, request: Request, session
     """Any lifecycle action; 409 on a concurrent change or an action illegal in this state
     (the problem document names the state and the allowed actions)."""
     _writer(user)
+    at, backdate_reason = server_instant(user, body.at, body.backdate_reason)
     visible_dossier(session, user, code)
     session.rollback()  # the action below starts its own transaction and takes the row lock
-    try:
+
+    def act_once() -> lifecycle.ActionResult:
         result = lifecycle.act(session, code=code, action=action, actor=actor_of(user),
-                               at=body.at, reason=body.reason, payload=body.payload,
+                               at=at, reason=body.reason, payload=body.payload,
                                expected_version=body.expected_version,
+                               backdate_reason=backdate_reason,
                                idempotency_key=idempotency_key, request_id=request_id(request))
         session.commit()
+        return result
+
+    try:
+        result = idempotency.retrying(session, act_once)
     except Exception:
         session.rollback()
         raise

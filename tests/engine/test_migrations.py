@@ -61,10 +61,13 @@ def test_upgrading_twice_is_a_no_op(empty_database_url):
 
 
 def test_models_match_the_migrations(db_engine):
+    import engine.access
+    import engine.access
     import engine.agencies
     import engine.calendar.journal
     import engine.lifecycle.models
     import engine.procedures
+    import engine.readjournal
     import engine.users  # noqa: F401  (register every table on SQLModel.metadata)
 
     def ours(name, type_, _parent):

@@ -1,0 +1,88 @@
+"""The read journal: who read which dossier's personal data, when, from where (migration 0008).
+
+Reading a dossier (its detail, a printed form, the staff page) shows a citizen's name, ID
+number, address and phone; the law on personal data (Nghị định 13/2023/NĐ-CP) expects such
+processing to be traceable. It is a plain table, *not* the dossier's hash-chained event log:
+reads are many, change nothing, and must not lengthen or lock the chain that proves the
+writes. Pure storage: the service fills in the request id and the address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, Index
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from engine.timezone import VN_TZ
+
+
+class ReadJournal(SQLModel, table=True):
+    """One read of one dossier by one user."""
+
+    __tablename__ = "read_journal"
+    __table_args__ = (
+        Index("ix_read_journal_dossier_at", "dossier_code", "at"),
+        Index("ix_read_journal_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    username: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    agency_code: str = Field(max_length=64)  # the reader's agency
+    dossier_code: str = Field(max_length=64)
+    what: str = Field(max_length=32)  # detail | document | page
+    document: str | None = Field(default=None, max_length=64)  # the form, for a PDF
+    request_id: str | None = Field(default=None, max_length=64)
+    client_address: str | None = Field(default=None, max_length=64)
+
+
+def record_read(session: Session, *, username: str, role: str, agency_code: str,
+                dossier_code: str, what: str, document: str | None = None,
+                request_id: str | None = None, client_address: str | None = None,
+                at: datetime | None = None) -> ReadJournal:
+    """Add one read to ``session`` (the caller commits: a read request has nothing else to
+    commit, so it must do so explicitly). Values are cut to the columns' sizes: a long
+    client-chosen request id must not turn a read into an error."""
+    entry = ReadJournal(at=at or datetime.now(UTC), username=username[:64], role=role[:16],
+                        agency_code=agency_code[:64], dossier_code=dossier_code[:64],
+                        what=what[:32], document=document[:64] if document else None,
+                        request_id=request_id[:64] if request_id else None,
+                        client_address=client_address[:64] if client_address else None)
+    session.add(entry)
+    return entry
+
+
+@dataclass(frozen=True)
+class ReadFilter:
+    """What an auditor asks of the journal; days are local (Asia/Ho_Chi_Minh) and inclusive."""
+
+    dossier: str | None = None
+    username: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+def conditions(wanted: ReadFilter) -> list[ColumnElement[bool]]:
+    """The SQL conditions of ``wanted`` on ``ReadJournal`` (local days → UTC instants)."""
+    found: list[ColumnElement[bool]] = []
+    if wanted.dossier:
+        found.append(col(ReadJournal.dossier_code) == wanted.dossier)
+    if wanted.username:
+        found.append(col(ReadJournal.username) == wanted.username)
+    if wanted.start:
+        found.append(col(ReadJournal.at) >= datetime.combine(wanted.start, time(), VN_TZ))
+    if wanted.end:
+        found.append(col(ReadJournal.at) < datetime.combine(wanted.end + timedelta(days=1),
+                                                            time(), VN_TZ))
+    return found
+
+
+def reads_of(session: Session, dossier_code: str, *, limit: int = 50) -> list[ReadJournal]:
+    """The latest reads of one dossier, newest first (the dossier page's short table)."""
+    return list(session.exec(select(ReadJournal)
+                             .where(col(ReadJournal.dossier_code) == dossier_code)
+                             .order_by(col(ReadJournal.at).desc(), col(ReadJournal.id).desc())
+                             .limit(limit)).all())
