@@ -36,6 +36,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     active: bool = True
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    #: Set when the password changes; every session opened before it is revoked then.
+    password_changed_at: datetime | None = None
 
 
 class AuditorGrant(SQLModel, table=True):

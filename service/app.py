@@ -27,11 +27,16 @@ from service.api import (
     dossiers,
     procedures,
     public,
+    readjournal,
     reports,
 )
-from service.auth import RateLimiter, signing_key
+from service.auth import signing_key
+from service.exposure import check_metrics_access, docs_urls
 from service.metrics import Metrics, MetricsMiddleware
 from service.problems import problem_response
+from service.ratelimit import Limits, utcnow
+from service.resilience import DatabaseRetry, readiness, readiness_engine
+from service.sessions import SessionSettings
 from service.web import pages
 
 
@@ -39,17 +44,23 @@ def create_app(database_url: str | None = None) -> FastAPI:
     """Build the app on ``database_url`` (default: ``MOTCUA_DATABASE_URL``), already migrated."""
     app = FastAPI(title="MotCua", version="0.1.0",
                   description="Hệ thống giải quyết thủ tục hành chính theo cơ chế một cửa, "
-                              "một cửa liên thông.")
+                              "một cửa liên thông.", **docs_urls())
     app.state.engine = make_engine(database_url or load_settings().database_url)
     with Session(app.state.engine) as session:
         app.state.signing_key = signing_key(session)
-    app.state.login_limiter = RateLimiter(limit=5, window_seconds=300)
-    app.state.public_limiter = RateLimiter(limit=30, window_seconds=60)
+    app.state.clock = utcnow  # tests replace it to move time
+    app.state.limits = Limits.create(app.state.engine, clock=lambda: app.state.clock())
+    app.state.session_settings = SessionSettings.from_env()
     app.state.metrics = Metrics()
 
     problems.install(app)
+    # Innermost middleware: retries a request whose connection broke before COMMIT, else 503.
+    app.add_middleware(DatabaseRetry, engine=app.state.engine)
+    # The cookie holds only a session record's id (service/sessions.py) and the CSRF token.
     app.add_middleware(SessionMiddleware, secret_key=app.state.signing_key,
-                       session_cookie="motcua_session", same_site="lax", https_only=False)
+                       session_cookie="motcua_session", same_site="lax",
+                       max_age=int(app.state.session_settings.max_age.total_seconds()),
+                       https_only=app.state.session_settings.secure_cookie)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(problems.RejectNul)
 
@@ -63,17 +74,31 @@ def create_app(database_url: str | None = None) -> FastAPI:
         return response
 
     for router in (auth.router, procedures.router, dossiers.router, public.router,
-                   calendar.router, admin.router, reports.router, documents.router):
+                   calendar.router, admin.router, reports.router, documents.router,
+                   readjournal.router):
         app.include_router(router)
     pages.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
+        """Liveness: the process answers. Never touches the database (a database outage must
+        not get the process restarted; /readyz reports it)."""
         return {"status": "ok"}
 
+    app.state.readiness_engine = readiness_engine(
+        app.state.engine.url.render_as_string(hide_password=False))
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Readiness: 200 when every check passes (database reachable, migrations current),
+        else 503 naming the failed check."""
+        ready, body = readiness(app.state.readiness_engine)
+        return JSONResponse(body, status_code=200 if ready else 503)
+
     @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
+    def metrics(request: Request) -> Response:
+        check_metrics_access(request)  # MOTCUA_METRICS_TOKEN / MOTCUA_METRICS_ALLOW
         return Response(app.state.metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/api/v1/deadline", tags=["calendar"], summary="Tính ngày hẹn trả")

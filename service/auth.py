@@ -1,27 +1,26 @@
-"""Authentication: argon2 password hashes, signed bearer tokens, login throttling, demo users.
+"""Authentication: argon2 password hashes, signed bearer tokens, usernames, demo users.
 
 API clients use the OAuth2 password flow (``POST /api/v1/auth/token``) and send
 ``Authorization: Bearer …``; the web pages use a session cookie instead (with a CSRF token).
+Both name a server-side session record (``service/sessions.py``); login throttling is in
+``service/ratelimit.py``.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
+from engine.text import nfc
 from engine.users import AppSetting, AuditorGrant, Role, User
 
-TOKEN_TTL = timedelta(hours=12)
 #: argon2's defaults (RFC 9106 low-memory profile). ``MOTCUA_ARGON2_PROFILE=test`` makes hashing
 #: cheap for the test suite only; the parameters travel inside each hash, so verification of
 #: existing hashes is unaffected.
@@ -54,20 +53,40 @@ def signing_key(session: Session) -> str:
     return row.value
 
 
-def issue_token(key: str, user: User) -> str:
-    now = datetime.now(UTC)
+def issue_token(key: str, user: User, session_id: str, expires_at: datetime) -> str:
+    """A bearer token naming its server-side session (``jti``), so that it can be revoked;
+    it expires with the session."""
     return jwt.encode({"sub": user.username, "role": user.role, "agency": user.agency_code,
-                       "iat": now, "exp": now + TOKEN_TTL}, key, algorithm="HS256")
+                       "jti": session_id, "iat": datetime.now(UTC), "exp": expires_at},
+                      key, algorithm="HS256")
 
 
-def read_token(key: str, token: str) -> str | None:
-    """The username of a valid, unexpired token, else None."""
+@dataclass(frozen=True)
+class TokenClaims:
+    username: str
+    session_id: str
+
+
+def read_token(key: str, token: str) -> TokenClaims | None:
+    """The user and session of a well-signed, unexpired token, else None. A token without a
+    session id (issued before sessions were recorded) is refused: it could not be revoked."""
     try:
         claims = jwt.decode(token, key, algorithms=["HS256"])
     except jwt.PyJWTError:
         return None
-    subject = claims.get("sub")
-    return subject if isinstance(subject, str) else None
+    subject, session_id = claims.get("sub"), claims.get("jti")
+    if not isinstance(subject, str) or not isinstance(session_id, str):
+        return None
+    return TokenClaims(subject, session_id)
+
+
+def normalize_username(raw: str) -> str:
+    """The one spelling of a typed username, used for throttling *and* authenticating.
+
+    Usernames are ``^[a-z0-9_.-]{3,64}$``; a login that throttled ``"auditor   "`` but
+    authenticated ``"auditor"`` gave unlimited attempts, so both logins call this first.
+    """
+    return nfc(raw).strip().lower()
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -79,31 +98,6 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 
 _DUMMY_HASH = _hasher.hash("motcua-dummy")
-
-
-class RateLimiter:
-    """A sliding-window limit per key (in-process; one service process per deployment)."""
-
-    def __init__(self, limit: int, window_seconds: float) -> None:
-        self.limit, self.window = limit, window_seconds
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def hit(self, key: str) -> float:
-        """Record a hit; return 0 if allowed, else the seconds to wait."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits[key]
-            while hits and now - hits[0] > self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return self.window - (now - hits[0])
-            hits.append(now)
-            return 0.0
-
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._hits.pop(key, None)
 
 
 # ----- demo users --------------------------------------------------------------------------

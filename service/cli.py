@@ -250,13 +250,38 @@ def _lifecycle_call(fn, **kwargs):
     raise AssertionError("unreachable")
 
 
+BACKDATE_AT_HELP = ("Record an earlier instant (paper dossier typed in later; default and "
+                    "normally: the server's clock). Needs --backdate-reason.")
+BACKDATE_REASON_HELP = "Why the instant is earlier than now (journaled on the event)."
+
+
+def _backdate(when: datetime | None, reason: str | None) -> str | None:
+    """The command line records an earlier instant like the API does (window, never in the
+    future, a reason, journaled); only the role check is left out: its user holds the
+    database."""
+    from datetime import UTC
+
+    from engine.lifecycle.backdating import BackdatePolicy, check_backdate
+    from engine.lifecycle.errors import LifecycleError
+
+    if when is None:
+        return None
+    try:
+        return check_backdate(role=None, at=when, now=datetime.now(UTC), reason=reason,
+                              policy=BackdatePolicy.from_env())
+    except LifecycleError as exc:
+        _fail(exc.message)
+    raise AssertionError("unreachable")
+
+
 @dossier_app.command("receive")
 def dossier_receive(
     file: Annotated[Path, typer.Argument(help="JSON body: procedure, applicant, components …")],
     user: Annotated[str, ActorOpts["user"]] = "clerk",
     role: Annotated[str, ActorOpts["role"]] = "clerk",
     agency: Annotated[str | None, ActorOpts["agency"]] = None,
-    at: Annotated[str | None, typer.Option(help="Receipt instant (default: now).")] = None,
+    at: Annotated[str | None, typer.Option(help=BACKDATE_AT_HELP)] = None,
+    backdate_reason: Annotated[str | None, typer.Option(help=BACKDATE_REASON_HELP)] = None,
     online: Annotated[bool, typer.Option(help="Register an online submission.")] = False,
 ) -> None:
     """Receive a dossier at the counter from a JSON file (see examples/receive.json)."""
@@ -268,13 +293,15 @@ def dossier_receive(
         when = assume_local(datetime.fromisoformat(at)) if at else None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         _fail(f"{file}: tệp không hợp lệ ({exc})")
+    backdate_reason = _backdate(when, backdate_reason)
     detail, _ = _lifecycle_call(
         receive, actor=_actor(user, role, agency or body.get("agency", "")),
         procedure_code=body["procedure"], applicant=applicant,
         components=body.get("components") or [], channel=body.get("channel", "counter"),
         competent_agency=body.get("competent_agency"),
         returning_agency=body.get("returning_agency"),
-        return_method=body.get("return_method", "counter"), at=when, online=online)
+        return_method=body.get("return_method", "counter"), at=when, online=online,
+        backdate_reason=backdate_reason)
     _print_json(detail)
 
 
@@ -288,7 +315,8 @@ def dossier_act(
     reason: Annotated[str | None, typer.Option(help="Reason (required by some actions).")] = None,
     payload: Annotated[str | None, typer.Option(help="JSON object, e.g. '{\"new_due\": "
                                                        "\"2026-03-20\"}'.")] = None,
-    at: Annotated[str | None, typer.Option(help="Instant (default: now).")] = None,
+    at: Annotated[str | None, typer.Option(help=BACKDATE_AT_HELP)] = None,
+    backdate_reason: Annotated[str | None, typer.Option(help=BACKDATE_REASON_HELP)] = None,
 ) -> None:
     """Take an action on a dossier and print the dossier afterwards."""
     from engine.lifecycle.service import act
@@ -298,8 +326,10 @@ def dossier_act(
         when = assume_local(datetime.fromisoformat(at)) if at else None
     except ValueError as exc:
         _fail(f"tham số không hợp lệ: {exc}")
+    backdate_reason = _backdate(when, backdate_reason)
     detail, _ = _lifecycle_call(act, code=code, action=action, actor=_actor(user, role, agency),
-                                reason=reason, payload=data, at=when)
+                                reason=reason, payload=data, at=when,
+                                backdate_reason=backdate_reason)
     _print_json(detail)
 
 
@@ -337,23 +367,87 @@ def audit_verify(code: Annotated[str | None, typer.Option(help="Only this dossie
         raise typer.Exit(1)
 
 
+@app.command("backup")
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="Backup file to write.")],
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Back up the SQLite database to FILE, consistently, even while the service runs.
+    PostgreSQL: prints the pg_dump/pg_restore commands and exits 2."""
+    from engine.settings import load_settings
+    from service.backup import BackupError, backup_sqlite, is_sqlite, postgres_instructions
+
+    url = load_settings().database_url
+    if not is_sqlite(url):
+        typer.echo(postgres_instructions(url, file))
+        raise typer.Exit(2)
+    try:
+        summary = backup_sqlite(url, file, force=force)
+    except BackupError as exc:
+        _fail(str(exc), 1)
+    typer.echo(f"Đã sao lưu vào {summary.path}: {summary.dossiers} hồ sơ, {summary.events} sự "
+               f"kiện, lược đồ {summary.revision}.")
+
+
+@app.command("restore")
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="Backup file made by 'motcua backup'.")],
+    force: Annotated[bool, typer.Option(help="Restore even if the database is in use.")] = False,
+) -> None:
+    """Restore the SQLite database from FILE after checking its audit chain; refuses while
+    the database is in use unless --force. PostgreSQL: prints the commands and exits 2."""
+    from engine.settings import load_settings
+    from service.backup import BackupError, is_sqlite, postgres_instructions, restore_sqlite
+
+    url = load_settings().database_url
+    if not is_sqlite(url):
+        typer.echo(postgres_instructions(url, file))
+        raise typer.Exit(2)
+    try:
+        summary = restore_sqlite(url, file, force=force)
+    except BackupError as exc:
+        _fail(str(exc), 1)
+    typer.echo(f"Đã khôi phục {summary.path} từ {file}: {summary.dossiers} hồ sơ, chuỗi nhật ký "
+               f"kiểm toán nguyên vẹn, lược đồ {summary.revision}.")
+    if force:
+        typer.echo("Hãy khởi động lại dịch vụ (restart the service).")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
-    """Migrate the database and start the HTTP service."""
+    """Wait for the database (MOTCUA_DB_WAIT_SECONDS), migrate it and start the HTTP service."""
     import uvicorn
 
     from engine.migrate import upgrade
     from engine.settings import load_settings
 
-    upgrade(load_settings().database_url)
+    url = load_settings().database_url
+    _wait_for_database(url)
+    upgrade(url)
     summary = _load_catalogue()
     typer.echo(f"Danh mục: {summary.procedures} thủ tục, {summary.agencies} cơ quan.")
     _ensure_demo_users()
     typer.echo(f"MotCua đang chạy tại http://{host}:{port}/")
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port)
+    # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from 127.0.0.1 as the
+    # client's address; service/clientip.py decides (MOTCUA_TRUSTED_PROXIES).
+    uvicorn.run("service.app:create_app", factory=True, host=host, port=port,
+                proxy_headers=False)
+
+
+def _wait_for_database(url: str) -> None:
+    """Start-up: retry the database every 2 s for MOTCUA_DB_WAIT_SECONDS (default 60), then
+    exit 1 with a clear message (the service and its database often start together)."""
+    from service.resilience import DatabaseWaitError, db_wait_seconds, wait_for_database
+
+    try:
+        wait_for_database(url, db_wait_seconds(), say=lambda line: typer.echo(line, err=True))
+    except ValueError as exc:
+        _fail(str(exc))
+    except DatabaseWaitError as exc:
+        _fail(str(exc), 1)
 
 
 def _ensure_demo_users() -> None:

@@ -1,19 +1,23 @@
-"""Request-scoped dependencies: the database session and the signed-in user."""
+"""Request-scoped dependencies: the database session and the signed-in user (found through
+its server-side session record, ``service/sessions.py``)."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from engine.access import AuthSession
 from engine.lifecycle.service import Actor
 from engine.users import Role, User
 from service.auth import read_token
 from service.problems import Problem
+from service.sessions import API, SessionSettings, use_session
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -44,18 +48,63 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def now(request: Request) -> datetime:
+    """The app's clock (``app.state.clock``; tests move it instead of sleeping)."""
+    return request.app.state.clock()
+
+
+def session_settings(request: Request) -> SessionSettings:
+    return request.app.state.session_settings
+
+
+def _live_user(session: Session, row: AuthSession | None) -> User | None:
+    """The active user of a live session; a session opened before the user's last password
+    change is over even if nobody revoked it (belt and braces)."""
+    user = session.get(User, row.username) if row is not None else None
+    if user is None or not user.active:
+        return None
+    if user.password_changed_at is not None and row.created_at < user.password_changed_at:
+        return None
+    return user
+
+
+def web_user(request: Request, session: Session) -> User | None:
+    """The user of the web session cookie, or None: the cookie holds only the id of an
+    ``auth_session`` row, which must still be live."""
+    if "session" not in request.scope:
+        return None
+    row = use_session(session, request.session.get("sid"), now(request),
+                      session_settings(request))
+    user = _live_user(session, row)
+    if user is not None:
+        request.state.auth_session_id = row.id
+    return user
+
+
+def token_user(request: Request, session: Session, token: str) -> User | None:
+    """The user of a bearer token whose session (``jti``) is still live, or None."""
+    claims = read_token(request.app.state.signing_key, token)
+    if claims is None:
+        return None
+    row = use_session(session, claims.session_id, now(request), session_settings(request))
+    if row is None or row.username != claims.username or row.kind != API:
+        return None
+    user = _live_user(session, row)
+    if user is not None:
+        request.state.auth_session_id = row.id
+    return user
+
+
 def current_user(request: Request, session: SessionDep,
                  token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     """The user of a bearer token, or of the web session cookie."""
-    username = None
     if token:
-        username = read_token(request.app.state.signing_key, token)
-    elif "session" in request.scope:
-        username = request.session.get("user")
-        if username and request.method not in SAFE_METHODS:
+        user = token_user(request, session, token)
+    else:
+        user = web_user(request, session)
+        if user is not None and request.method not in SAFE_METHODS:
             check_csrf(request, request.headers.get("X-CSRF-Token"))
-    user = session.get(User, username) if username else None
-    if user is None or not user.active:
+    if user is None:
         raise Problem(401, "unauthenticated", "Vui lòng đăng nhập.",
                       headers={"WWW-Authenticate": "Bearer"})
     request.state.user = user.username

@@ -6,8 +6,8 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, UploadFile
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from pydantic import Field
 from sqlmodel import col, select
 
 from engine.agencies import Agency
@@ -16,13 +16,14 @@ from engine.users import AuditorGrant, Role, User
 from service.auth import hash_password
 from service.deps import SessionDep, require_roles
 from service.problems import Problem
+from service.validation import StrictModel
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 Admin = Annotated[User, Depends(require_roles(Role.ADMIN))]
 MAX_UPLOAD = 256 * 1024
 
 
-class UserIn(BaseModel):
+class UserIn(StrictModel):
     username: str = Field(pattern=r"^[a-z0-9_.-]{3,64}$")
     full_name: str = Field(min_length=1, max_length=255)
     role: Role
@@ -103,3 +104,34 @@ async def upload_procedure(session: SessionDep, _admin: Admin,
     session.commit()
     return {"code": procedure.code, "name": procedure.name,
             "versions": [v.effective_from.isoformat() for v in procedure.versions]}
+
+
+# ----- sessions (service/sessions.py) ------------------------------------------------------
+
+def _user_or_404(session, username: str) -> User:
+    user = session.get(User, username)
+    if user is None:
+        raise Problem(404, "user-not-found", f"Không có người dùng {username}.")
+    return user
+
+
+@router.get("/users/{username}/sessions", summary="Các phiên đăng nhập còn hiệu lực")
+def user_sessions(username: str, request: Request, session: SessionDep,
+                  _admin: Admin) -> list[dict[str, Any]]:
+    """Live web sessions and API tokens of a user (never their ids: an id is a credential)."""
+    from service.sessions import active_sessions, session_json
+
+    _user_or_404(session, username)
+    return [session_json(row) for row in active_sessions(
+        session, username, request.app.state.clock(), request.app.state.session_settings)]
+
+
+@router.post("/users/{username}/revoke-sessions", summary="Thu hồi mọi phiên đăng nhập")
+def revoke_sessions(username: str, request: Request, session: SessionDep,
+                    admin: Admin) -> dict[str, int]:
+    """End every session and token of a user now (a lost laptop, a leaving employee)."""
+    from service.sessions import revoke_user_sessions
+
+    _user_or_404(session, username)
+    return {"revoked_sessions": revoke_user_sessions(
+        session, username, request.app.state.clock(), admin.username, "admin")}

@@ -1,17 +1,24 @@
-"""``POST /api/v1/auth/token`` (OAuth2 password flow) and ``GET /api/v1/auth/me``."""
+"""Signing in and out: ``POST /api/v1/auth/token`` (OAuth2 password flow), ``/logout``,
+``/password`` and ``GET /api/v1/auth/me``; the login checks shared with the web page."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from sqlmodel import Session
 
-from engine.users import granted_agencies
-from service.auth import authenticate, issue_token
-from service.deps import CurrentUser, SessionDep
+from engine.access import AuthSession
+from engine.users import User, granted_agencies
+from service.auth import authenticate, hash_password, issue_token, normalize_username
+from service.clientip import client_address
+from service.deps import CurrentUser, SessionDep, now, session_settings
 from service.problems import Problem
+from service.sessions import API, open_session, revoke_session, revoke_user_sessions
+from service.validation import StrictModel
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -19,6 +26,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
+    expires_at: datetime
 
 
 class Me(BaseModel):
@@ -29,30 +37,98 @@ class Me(BaseModel):
     granted_agencies: list[str]
 
 
-def throttle_login(request: Request, username: str) -> None:
-    """At most 5 attempts per username and address per 5 minutes (brute force)."""
-    client = request.client.host if request.client else "?"
-    wait = request.app.state.login_limiter.hit(f"{username}|{client}")
+class PasswordChange(StrictModel):
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=10, max_length=256)
+
+
+def too_many(wait: float) -> Problem:
+    seconds = int(wait) + 1
+    return Problem(429, "too-many-logins",
+                   f"Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây.",
+                   headers={"Retry-After": str(seconds)})
+
+
+def check_login(request: Request, session: Session, raw_username: str, password: str) -> User:
+    """Normalise the username once, throttle, then authenticate (API and web page alike).
+
+    429 ``too-many-logins`` (with Retry-After) while the username+address bucket is full or
+    the username's failure delay runs; 401 ``invalid-credentials`` on a wrong password.
+    """
+    username, address = normalize_username(raw_username), client_address(request)
+    limits = request.app.state.limits
+    wait = limits.login_wait(username, address)
     if wait:
-        raise Problem(429, "too-many-logins",
-                      f"Đăng nhập sai quá nhiều lần; thử lại sau {int(wait) + 1} giây.",
-                      headers={"Retry-After": str(int(wait) + 1)})
+        raise too_many(wait)
+    user = authenticate(session, username, password)
+    if user is None:
+        limits.login_failed(username)
+        raise Problem(401, "invalid-credentials", "Sai tên đăng nhập hoặc mật khẩu.",
+                      headers={"WWW-Authenticate": "Bearer"})
+    limits.login_succeeded(username, address)
+    return user
+
+
+def start_session(request: Request, session: Session, user: User, kind: str) -> AuthSession:
+    """Record the sign-in (its id goes into the cookie or the token's ``jti``)."""
+    return open_session(session, user, kind, now(request), session_settings(request),
+                        address=client_address(request),
+                        user_agent=request.headers.get("user-agent"))
 
 
 @router.post("/token", response_model=Token, summary="Đăng nhập (OAuth2 password flow)")
 def login(request: Request, session: SessionDep,
           form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
-    throttle_login(request, form.username)
-    user = authenticate(session, form.username, form.password)
-    if user is None:
-        raise Problem(401, "invalid-credentials", "Sai tên đăng nhập hoặc mật khẩu.",
-                      headers={"WWW-Authenticate": "Bearer"})
-    client = request.client.host if request.client else "?"
-    request.app.state.login_limiter.reset(f"{form.username}|{client}")
-    return Token(access_token=issue_token(request.app.state.signing_key, user))
+    user = check_login(request, session, form.username, form.password)
+    row = start_session(request, session, user, API)
+    token = issue_token(request.app.state.signing_key, user, row.id, row.expires_at)
+    return Token(access_token=token, expires_at=row.expires_at)
+
+
+@router.post("/logout", status_code=204, summary="Đăng xuất (thu hồi token hiện tại)")
+def logout(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """Revoke the session of the credential used for this request: a copy of the token (or
+    cookie) stops working at once."""
+    revoke_session(session, request.state.auth_session_id, now(request), user.username,
+                   "logout")
+    if "session" in request.scope:
+        request.session.clear()
+    return Response(status_code=204)
+
+
+@router.post("/password", summary="Đổi mật khẩu (thu hồi mọi phiên đăng nhập)")
+def change_password(request: Request, body: PasswordChange, session: SessionDep,
+                    user: CurrentUser) -> dict[str, int]:
+    """Change one's own password. Every session of the user, this one included, is revoked:
+    whoever had a copy of a credential is out, and the user signs in again.
+
+    A wrong old password counts as a failed login for the username's delay, so a borrowed
+    session cannot be used to guess the password faster than the login page allows.
+    """
+    limits = request.app.state.limits
+    wait = limits.login_user.wait(user.username)
+    if wait:
+        raise too_many(wait)
+    if not authenticate(session, user.username, body.old_password):
+        limits.login_failed(user.username)
+        raise Problem(422, "wrong-password", "Mật khẩu hiện tại không đúng.",
+                      errors=[{"field": "old_password", "message": "không đúng"}])
+    if body.new_password == body.old_password:
+        raise Problem(422, "validation", "Mật khẩu mới phải khác mật khẩu hiện tại.",
+                      errors=[{"field": "new_password", "message": "trùng mật khẩu cũ"}])
+    at = now(request)
+    user.password_hash = hash_password(body.new_password)
+    user.password_changed_at = at
+    session.add(user)
+    revoked = revoke_user_sessions(session, user.username, at, user.username,
+                                   "password-changed")  # commits the new hash too
+    if "session" in request.scope:
+        request.session.clear()
+    return {"revoked_sessions": revoked}
 
 
 @router.get("/me", response_model=Me, summary="Người dùng hiện tại")
 def me(user: CurrentUser, session: SessionDep) -> Me:
     return Me(username=user.username, full_name=user.full_name, role=user.role,
               agency=user.agency_code, granted_agencies=granted_agencies(session, user.username))
+

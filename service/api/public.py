@@ -13,6 +13,7 @@ from engine.lifecycle.models import Dossier
 from engine.lifecycle.service import steps_of
 from engine.lifecycle.states import State
 from engine.timezone import to_local
+from service.clientip import client_address
 from service.deps import SessionDep
 from service.problems import Problem
 
@@ -49,8 +50,7 @@ def public_view(session, dossier: Dossier) -> dict[str, Any]:
 @router.get("/dossiers/{code}", summary="Tra cứu tình trạng hồ sơ (công dân)")
 def status(code: str, request: Request, session: SessionDep,
            secret: Annotated[str, Query(min_length=1, max_length=64)]) -> dict[str, Any]:
-    client = request.client.host if request.client else "?"
-    wait = request.app.state.public_limiter.hit(client)
+    wait = request.app.state.limits.lookup.hit(client_address(request))
     if wait:
         raise Problem(429, "rate-limited", "Bạn tra cứu quá nhiều lần; vui lòng thử lại sau.",
                       headers={"Retry-After": str(int(wait) + 1)})

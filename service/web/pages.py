@@ -15,10 +15,13 @@ from fastapi.templating import Jinja2Templates
 from engine.deadline import TimeUnit
 from engine.timezone import now_local
 from engine.users import Role, User
+from service.api.auth import check_login, start_session
 from service.api.public import NOT_FOUND, lookup, public_view
-from service.auth import authenticate
-from service.deps import SessionDep, check_csrf, csrf_token
+from service.api.readjournal import page_reads
+from service.clientip import client_address
+from service.deps import SessionDep, check_csrf, csrf_token, now, web_user
 from service.problems import Problem
+from service.sessions import WEB, revoke_session
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
 router = APIRouter(include_in_schema=False)
@@ -47,9 +50,8 @@ class LoginRequired(Exception):
 
 def page_user(request: Request, session, *roles: Role) -> User:
     """The signed-in user of a page (or a redirect to login); 403 page for a wrong role."""
-    username = request.session.get("user")
-    user = session.get(User, username) if username else None
-    if user is None or not user.active:
+    user = web_user(request, session)
+    if user is None:
         raise LoginRequired(str(request.url.path) + (f"?{request.url.query}"
                                                      if request.url.query else ""))
     if roles and user.role not in {r.value for r in roles}:
@@ -82,25 +84,32 @@ def login(request: Request, session: SessionDep,
           csrf: Annotated[str, Form(max_length=64)] = "",
           next: Annotated[str, Form(max_length=500)] = "") -> Response:
     check_csrf(request, csrf)
-    client = request.client.host if request.client else "?"
-    wait = request.app.state.login_limiter.hit(f"{username}|{client}")
-    if wait:
-        return render(request, "login.html", None, next=next, status_code=429,
-                      error=f"Đăng nhập sai quá nhiều lần; thử lại sau {int(wait) + 1} giây.")
-    user = authenticate(session, username.strip(), password)
-    if user is None:
-        return render(request, "login.html", None, next=next, status_code=401,
-                      error="Sai tên đăng nhập hoặc mật khẩu.")
-    request.app.state.login_limiter.reset(f"{username}|{client}")
+    try:
+        user = check_login(request, session, username, password)
+    except Problem as refused:
+        page = render(request, "login.html", None, next=next, status_code=refused.status,
+                      error=refused.detail)
+        if refused.status == 429 and refused.headers:
+            page.headers["Retry-After"] = refused.headers["Retry-After"]
+        return page
+    previous = request.session.get("sid")
+    if isinstance(previous, str):  # signing in again on this browser ends the old session
+        revoke_session(session, previous, now(request), user.username, "replaced")
     request.session.clear()
-    request.session["user"] = user.username
+    request.session["sid"] = start_session(request, session, user, WEB).id
     target = next if next.startswith("/") and not next.startswith("//") else HOME[Role(user.role)]
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/dang-xuat")
-def logout(request: Request, csrf: Annotated[str, Form(max_length=64)] = "") -> Response:
+def logout(request: Request, session: SessionDep,
+           csrf: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """Revoke the session record, not just the cookie: a copy of the cookie dies too."""
     check_csrf(request, csrf)
+    user = web_user(request, session)
+    if user is not None:
+        revoke_session(session, request.state.auth_session_id, now(request), user.username,
+                       "logout")
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 
@@ -109,8 +118,7 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=64)] = "") -> 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep) -> Response:
-    username = request.session.get("user")
-    user = session.get(User, username) if username else None
+    user = web_user(request, session)
     if user is not None:
         return RedirectResponse(HOME[Role(user.role)], status_code=303)
     return render(request, "lookup.html", None, active="/", result=None, error=None,
@@ -127,8 +135,7 @@ def citizen_lookup(request: Request, session: SessionDep,
         return render(request, "lookup.html", None, active="/", result=None, code=code,
                       secret=secret, error="Vui lòng nhập mã hồ sơ và mã tra cứu in trên "
                                            "Giấy tiếp nhận." if (code or secret) else None)
-    client = request.client.host if request.client else "?"
-    if request.app.state.public_limiter.hit(client):
+    if request.app.state.limits.lookup.hit(client_address(request)):
         return render(request, "lookup.html", None, active="/", result=None, code=code,
                       secret=secret, status_code=429,
                       error="Bạn tra cứu quá nhiều lần; vui lòng thử lại sau ít phút.")
@@ -144,8 +151,7 @@ def citizen_lookup(request: Request, session: SessionDep,
 @router.get("/tinh-han", response_class=HTMLResponse)
 def calculator(request: Request, session: SessionDep) -> HTMLResponse:
     """Tính ngày hẹn trả: the quick deadline calculator."""
-    username = request.session.get("user")
-    user = session.get(User, username) if username else None
+    user = web_user(request, session)
     return render(request, "calculator.html", user, active="/tinh-han",
                   now=now_local().strftime("%Y-%m-%dT%H:%M"),
                   units=[(u.value, u.label_vi) for u in TimeUnit])
@@ -217,9 +223,10 @@ def dossier_page(code: str, request: Request, session: SessionDep) -> HTMLRespon
     from engine.lifecycle.states import Action
 
     user = page_user(request, session, Role.CLERK, Role.OFFICER, Role.LEADER, Role.AUDITOR)
+    reads = page_reads(request, session, user, code)  # journals the view; rows for auditors
     return render(request, "dossier.html", user, active="/hop-thu", code=code,
                   action_labels={a.value: a.label_vi for a in Action},
-                  form_labels=FORM_LABELS)
+                  form_labels=FORM_LABELS, reads=reads)
 
 
 # ----- administration ---------------------------------------------------------------------

@@ -153,8 +153,9 @@ def test_calendar_is_for_administrators_only(client):
     assert bad.status_code == 422
 
 
-def test_health_and_metrics(client, dossier):
+def test_health_and_metrics(client, dossier, monkeypatch):
     assert client.get("/healthz").json() == {"status": "ok"}
-    metrics = client.get("/metrics").text
+    monkeypatch.setenv("MOTCUA_METRICS_TOKEN", "jeton-de-test")  # the test client has no IP
+    metrics = client.get("/metrics", headers={"Authorization": "Bearer jeton-de-test"}).text
     assert 'motcua_http_requests_total{method="POST",route="/api/v1/dossiers",status="201"}' \
         in metrics

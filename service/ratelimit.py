@@ -1,0 +1,209 @@
+"""Rate limits counted in the database (table ``rate_limit_hit``).
+
+In-process counters were doubled by a second instance and forgotten at every restart; rows in
+the database are shared by every process on the same database and survive restarts. Each
+limiter owns the buckets ``"<name>:<key>"``; a sliding window counts a bucket's rows newer
+than ``now - window``. Expired rows are deleted as we go: a bucket's own on every hit, and
+every bucket of the limiter once in ``SWEEP_EVERY`` hits.
+
+The numbers (documented in docs/security.md, "Sign-in, sessions and rate limits"):
+
+- per username *and* address: ``LOGIN_ATTEMPTS`` attempts per ``LOGIN_ATTEMPTS_WINDOW``
+  (every attempt counts; a successful login empties the bucket);
+- per username, from any address: after ``LOGIN_FREE_FAILURES`` failures within
+  ``LOGIN_FAILURES_WINDOW``, each further attempt waits ``LOGIN_FIRST_DELAY`` after the last
+  failure, doubling with each further failure, at most ``LOGIN_MAX_DELAY``. A delay rather
+  than a lock: a stranger cannot lock a clerk out of the counter for the day;
+- citizen lookup: ``LOOKUP_LIMIT`` per ``LOOKUP_WINDOW`` per address.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, delete, func, text
+from sqlmodel import Session, col, select
+
+from engine.access import RateLimitHit
+
+LOGIN_ATTEMPTS = 5
+LOGIN_ATTEMPTS_WINDOW = timedelta(minutes=5)
+LOGIN_FREE_FAILURES = 5
+LOGIN_FAILURES_WINDOW = timedelta(minutes=15)
+LOGIN_FIRST_DELAY = timedelta(seconds=30)
+LOGIN_MAX_DELAY = timedelta(minutes=15)
+LOOKUP_LIMIT = 30
+LOOKUP_WINDOW = timedelta(minutes=1)
+#: One hit in this many also deletes the expired rows of every bucket of its limiter.
+SWEEP_EVERY = 200
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Buckets:
+    """What both kinds of limiter share: bucket names, the clock, the serialising lock and
+    the deletion of expired rows."""
+
+    def __init__(self, engine: Engine, name: str, window: timedelta,
+                 clock: Clock = utcnow) -> None:
+        self.engine, self.name, self.window, self.clock = engine, name, window, clock
+        self._hits = itertools.count(1)
+        self._sweep_lock = threading.Lock()
+
+    def bucket(self, key: str) -> str:
+        return f"{self.name}:{key}"[:200]
+
+    def _serialise(self, session: Session, bucket: str) -> None:
+        """Make concurrent hits on one bucket take turns, so that two processes cannot both
+        see "4 of 5" and both pass. PostgreSQL: a transaction-scoped advisory lock on the
+        bucket; SQLite: the caller writes before it counts, and SQLite has one writer."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:bucket))"),
+                            {"bucket": bucket})
+
+    def _expire(self, session: Session, bucket: str, now: datetime) -> None:
+        """Delete this bucket's expired rows, and now and then every bucket's of this limiter
+        (addresses seen once would otherwise stay for ever)."""
+        cutoff = now - self.window
+        session.execute(delete(RateLimitHit).where(col(RateLimitHit.bucket) == bucket,
+                                                   col(RateLimitHit.at) <= cutoff))
+        with self._sweep_lock:
+            sweep = next(self._hits) % SWEEP_EVERY == 0
+        if sweep:
+            # ';' follows ':' in ASCII: a range on the (bucket, at) index, not a LIKE.
+            session.execute(delete(RateLimitHit).where(
+                col(RateLimitHit.bucket) >= f"{self.name}:",
+                col(RateLimitHit.bucket) < f"{self.name};",
+                col(RateLimitHit.at) <= cutoff))
+
+    def _recent(self, session: Session, bucket: str, now: datetime) -> list[datetime]:
+        """The bucket's hits inside the window, newest first."""
+        return list(session.exec(select(RateLimitHit.at)
+                                 .where(RateLimitHit.bucket == bucket,
+                                        col(RateLimitHit.at) > now - self.window)
+                                 .order_by(col(RateLimitHit.at).desc())))
+
+    def reset(self, key: str) -> None:
+        """Forget every hit of ``key`` (a successful login)."""
+        with Session(self.engine) as session:
+            session.execute(delete(RateLimitHit)
+                            .where(col(RateLimitHit.bucket) == self.bucket(key)))
+            session.commit()
+
+    def count(self, key: str) -> int:
+        """Hits of ``key`` inside the window (for tests and the administrator)."""
+        now = self.clock()
+        with Session(self.engine) as session:
+            return session.exec(select(func.count()).select_from(RateLimitHit)
+                                .where(RateLimitHit.bucket == self.bucket(key),
+                                       col(RateLimitHit.at) > now - self.window)).one()
+
+
+def _seconds(delta: timedelta) -> float:
+    return max(delta.total_seconds(), 0.0)
+
+
+class DbRateLimiter(_Buckets):
+    """At most ``limit`` hits per key in any ``window``; refused hits are not counted."""
+
+    def __init__(self, engine: Engine, name: str, limit: int, window: timedelta,
+                 clock: Clock = utcnow) -> None:
+        super().__init__(engine, name, window, clock)
+        self.limit = limit
+
+    def hit(self, key: str) -> float:
+        """Record a hit; return 0 if allowed, else the seconds to wait (nothing recorded)."""
+        now, bucket = self.clock(), self.bucket(key)
+        with Session(self.engine) as session:
+            self._serialise(session, bucket)
+            session.add(RateLimitHit(bucket=bucket, at=now))
+            session.flush()  # SQLite: take the write lock before counting
+            recent = self._recent(session, bucket, now)
+            if len(recent) > self.limit:
+                session.rollback()
+                # The caller may pass once the limit-th most recent earlier hit leaves the
+                # window. (This hit is not necessarily recent[0]: another process's clock
+                # may run ahead.)
+                earlier = list(recent)
+                earlier.remove(min(recent, key=lambda at: abs(at - now)))
+                return max(_seconds(earlier[self.limit - 1] + self.window - now), 1.0)
+            self._expire(session, bucket, now)
+            session.commit()
+            return 0.0
+
+
+class DbFailureDelay(_Buckets):
+    """Failures per key; past ``free`` failures in the window, each attempt must wait
+    ``first_delay`` after the last failure, doubled per further failure, capped."""
+
+    def __init__(self, engine: Engine, name: str, free: int, window: timedelta,
+                 first_delay: timedelta, max_delay: timedelta, clock: Clock = utcnow) -> None:
+        super().__init__(engine, name, window, clock)
+        self.free, self.first_delay, self.max_delay = free, first_delay, max_delay
+
+    def delay_after(self, failures: int) -> timedelta:
+        """The wait imposed after ``failures`` failures in the window (0 while free)."""
+        if failures < self.free:
+            return timedelta(0)
+        doublings = min(failures - self.free, 32)
+        return min(self.first_delay * 2 ** doublings, self.max_delay)
+
+    def wait(self, key: str) -> float:
+        """Seconds before ``key`` may try again (0: now). Records nothing."""
+        now = self.clock()
+        with Session(self.engine) as session:
+            recent = self._recent(session, self.bucket(key), now)
+        if len(recent) < self.free:
+            return 0.0  # (even if another process's clock put its last failure ahead of ours)
+        return _seconds(recent[0] + self.delay_after(len(recent)) - now)
+
+    def fail(self, key: str) -> None:
+        """Record a failure of ``key``."""
+        now, bucket = self.clock(), self.bucket(key)
+        with Session(self.engine) as session:
+            session.add(RateLimitHit(bucket=bucket, at=now))
+            self._expire(session, bucket, now)
+            session.commit()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The service's limiters, on one database and one clock (``create_app`` builds them)."""
+
+    login_address: DbRateLimiter
+    login_user: DbFailureDelay
+    lookup: DbRateLimiter
+
+    @classmethod
+    def create(cls, engine: Engine, clock: Clock = utcnow) -> Limits:
+        return cls(
+            login_address=DbRateLimiter(engine, "login-address", LOGIN_ATTEMPTS,
+                                        LOGIN_ATTEMPTS_WINDOW, clock),
+            login_user=DbFailureDelay(engine, "login-user", LOGIN_FREE_FAILURES,
+                                      LOGIN_FAILURES_WINDOW, LOGIN_FIRST_DELAY,
+                                      LOGIN_MAX_DELAY, clock),
+            lookup=DbRateLimiter(engine, "lookup", LOOKUP_LIMIT, LOOKUP_WINDOW, clock),
+        )
+
+    def login_wait(self, username: str, address: str) -> float:
+        """Seconds the caller must wait before this login attempt (0: go ahead; the attempt
+        is then counted). ``username`` must already be normalised."""
+        wait = self.login_user.wait(username)
+        if wait:
+            return wait
+        return self.login_address.hit(f"{username}|{address}")
+
+    def login_failed(self, username: str) -> None:
+        self.login_user.fail(username)
+
+    def login_succeeded(self, username: str, address: str) -> None:
+        """Only this address's bucket is emptied: failures from elsewhere still count."""
+        self.login_address.reset(f"{username}|{address}")
