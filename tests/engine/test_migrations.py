@@ -62,7 +62,6 @@ def test_upgrading_twice_is_a_no_op(empty_database_url):
 
 def test_models_match_the_migrations(db_engine):
     import engine.access
-    import engine.access
     import engine.agencies
     import engine.calendar.journal
     import engine.lifecycle.models

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,11 @@ def _run_middleware(max_body: int, headers, chunks):
 
     scope = {"type": "http", "method": "POST", "path": "/api/v1/dossiers", "raw_path": b"/",
              "query_string": b"", "headers": headers}
-    asyncio.run(RejectNul(app, max_body=max_body)(scope, receive, send))
+    # In a thread of its own: a browser test on the same worker may leave an event loop
+    # running in this one, and asyncio.run refuses to nest.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, RejectNul(app, max_body=max_body)(scope, receive, send)
+                    ).result()
     return seen, sent, read
 
 
