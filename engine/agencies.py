@@ -101,8 +101,9 @@ def routing_errors(*, receiving: Agency, competent: Agency | None, returning: Ag
     and made a dossier visible to another unit's clerk by naming any agency. The rules:
 
     - the competent agency (*cơ quan giải quyết*) is one that the agency tree lists as
-      competent for the procedure, when the tree lists any; and it lies in the receiving
-      unit's province (boundary-free receipt crosses communes, never provinces);
+      competent for the procedure (``candidates``, when the tree lists any; the caller passes
+      none for an agency its own unit serves); and it lies in the receiving unit's province
+      (boundary-free receipt crosses communes, never provinces);
     - the returning point (*nơi trả kết quả*) is the receiving unit itself or another one-stop
       unit of the same province (results may be handed back at a commune's counter).
     """

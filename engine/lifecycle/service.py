@@ -394,11 +394,16 @@ def receive(
         session, receiving_code=receiving.code, procedure_code=procedure_code) or actor.agency
     competent = _agency(session, competent_agency, "cơ quan giải quyết")
     returning = _agency(session, returning_agency or actor.agency, "nơi trả kết quả")
-    routing = routing_errors(  # only what the clerk chose; the defaults are the tree's own
+    # Only what the clerk chose is checked (the defaults are the tree's own). An agency this
+    # unit serves is its own routing; another unit's needs the procedure's list (one more
+    # statement, so not for the usual receipt).
+    foreign = chosen_competent and receiving.code not in (competent.code,
+                                                          competent.one_stop_code)
+    routing = routing_errors(
         receiving=receiving, competent=competent if chosen_competent else None,
         returning=returning if returning_agency else None,
         candidates=competent_agencies(session, procedure_code=procedure_code)
-        if chosen_competent else [])
+        if foreign else [])
     if routing:
         field, message = next(iter(routing.items()))
         raise InvalidInput(message, field=field, errors=routing)
