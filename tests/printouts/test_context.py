@@ -106,6 +106,27 @@ def test_control_sheet_has_one_row_per_hand_off_with_classification():
     assert ctx["rows"][-1]["receiver"] == "Tổ chức, cá nhân: Nguyễn Thị Ngọc Ánh"
 
 
+def test_control_sheet_marks_a_backdated_hand_off_with_who_entered_it_and_why():
+    from dataclasses import replace
+
+    from engine.lifecycle.models import DossierEvent
+
+    bundle = sample_bundle()
+    step = bundle.steps[0]
+    event = DossierEvent(dossier_id=1, seq=2, action=step.outcome, at=step.finished_at,
+                         recorded_at=datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+                         actor_id=step.finished_by or "clerk", actor_role="clerk",
+                         actor_agency=CENTRE, state_before="received",
+                         state_after="transferred", reason=None, prev_hash="", hash="",
+                         payload={"backdated": {"reason": "Hồ sơ giấy khi mất điện"}})
+    ctx = build("control", replace(bundle, backdated=[event]), None, sample_options())
+    assert ctx["rows"][0]["note"].endswith("; ghi lùi thời điểm")
+    assert not ctx["rows"][1]["note"].endswith("; ghi lùi thời điểm")
+    [line] = ctx["backdated"]
+    assert "nhập vào hệ thống" in line and line.endswith("Hồ sơ giấy khi mất điện")
+    assert build("control", bundle, None, sample_options())["backdated"] == []
+
+
 def test_default_signers_and_authority_prefixes():
     assert head_signer(AGENCIES[DEPT]).heading == "GIÁM ĐỐC"
     commune = type(AGENCIES[DEPT])(code="x", name="Ủy ban nhân dân xã Vĩnh Bảo", short_name="x",
