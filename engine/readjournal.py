@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, Index
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from engine.timezone import VN_TZ
+from engine.timezone import local_instant
 
 
 class ReadJournal(SQLModel, table=True):
@@ -73,10 +73,10 @@ def conditions(wanted: ReadFilter) -> list[ColumnElement[bool]]:
     if wanted.username:
         found.append(col(ReadJournal.username) == wanted.username)
     if wanted.start:
-        found.append(col(ReadJournal.at) >= datetime.combine(wanted.start, time(), VN_TZ))
+        found.append(col(ReadJournal.at) >= local_instant(wanted.start, time()))
     if wanted.end:
-        found.append(col(ReadJournal.at) < datetime.combine(wanted.end + timedelta(days=1),
-                                                            time(), VN_TZ))
+        found.append(col(ReadJournal.at) < local_instant(wanted.end + timedelta(days=1),
+                                                         time()))
     return found
 
 

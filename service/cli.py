@@ -367,6 +367,19 @@ def audit_verify(code: Annotated[str | None, typer.Option(help="Only this dossie
         raise typer.Exit(1)
 
 
+def _sqlite_url_or_instructions(file: Path) -> str:
+    """The configured SQLite database; for PostgreSQL, print the pg_dump/pg_restore commands
+    and exit 2 (its own tools do it better than we would)."""
+    from engine.settings import load_settings
+    from service.backup import is_sqlite, postgres_instructions
+
+    url = load_settings().database_url
+    if not is_sqlite(url):
+        typer.echo(postgres_instructions(url, file))
+        raise typer.Exit(2)
+    return url
+
+
 @app.command("backup")
 def backup_command(
     file: Annotated[Path, typer.Argument(help="Backup file to write.")],
@@ -374,13 +387,9 @@ def backup_command(
 ) -> None:
     """Back up the SQLite database to FILE, consistently, even while the service runs.
     PostgreSQL: prints the pg_dump/pg_restore commands and exits 2."""
-    from engine.settings import load_settings
-    from service.backup import BackupError, backup_sqlite, is_sqlite, postgres_instructions
+    from service.backup import BackupError, backup_sqlite
 
-    url = load_settings().database_url
-    if not is_sqlite(url):
-        typer.echo(postgres_instructions(url, file))
-        raise typer.Exit(2)
+    url = _sqlite_url_or_instructions(file)
     try:
         summary = backup_sqlite(url, file, force=force)
     except BackupError as exc:
@@ -396,13 +405,9 @@ def restore_command(
 ) -> None:
     """Restore the SQLite database from FILE after checking its audit chain; refuses while
     the database is in use unless --force. PostgreSQL: prints the commands and exits 2."""
-    from engine.settings import load_settings
-    from service.backup import BackupError, is_sqlite, postgres_instructions, restore_sqlite
+    from service.backup import BackupError, restore_sqlite
 
-    url = load_settings().database_url
-    if not is_sqlite(url):
-        typer.echo(postgres_instructions(url, file))
-        raise typer.Exit(2)
+    url = _sqlite_url_or_instructions(file)
     try:
         summary = restore_sqlite(url, file, force=force)
     except BackupError as exc:

@@ -57,14 +57,16 @@ def session_settings(request: Request) -> SessionSettings:
     return request.app.state.session_settings
 
 
-def _live_user(session: Session, row: AuthSession | None) -> User | None:
-    """The active user of a live session; a session opened before the user's last password
-    change is over even if nobody revoked it (belt and braces)."""
+def _live_user(request: Request, session: Session, row: AuthSession | None) -> User | None:
+    """The active user of a live session (remembered on the request, for logout); a session
+    opened before the user's last password change is over even if nobody revoked it (belt
+    and braces)."""
     user = session.get(User, row.username) if row is not None else None
     if user is None or not user.active:
         return None
     if user.password_changed_at is not None and row.created_at < user.password_changed_at:
         return None
+    request.state.auth_session_id = row.id
     return user
 
 
@@ -75,10 +77,7 @@ def web_user(request: Request, session: Session) -> User | None:
         return None
     row = use_session(session, request.session.get("sid"), now(request),
                       session_settings(request))
-    user = _live_user(session, row)
-    if user is not None:
-        request.state.auth_session_id = row.id
-    return user
+    return _live_user(request, session, row)
 
 
 def token_user(request: Request, session: Session, token: str) -> User | None:
@@ -89,10 +88,7 @@ def token_user(request: Request, session: Session, token: str) -> User | None:
     row = use_session(session, claims.session_id, now(request), session_settings(request))
     if row is None or row.username != claims.username or row.kind != API:
         return None
-    user = _live_user(session, row)
-    if user is not None:
-        request.state.auth_session_id = row.id
-    return user
+    return _live_user(request, session, row)
 
 
 def current_user(request: Request, session: SessionDep,

@@ -204,12 +204,19 @@ class RejectNul:
             await _reject(scope, receive, send)
             return
 
-        async def replay():
-            # The body once, then the real channel: a response that listens for the client
-            # going away (Starlette's FileResponse does) must not be told it already has.
-            return messages.pop(0) if messages else await receive()
+        await self.app(scope, replaying(messages, receive), send)
 
-        await self.app(scope, replay, send)
+
+def replaying(messages: list, receive):
+    """An ASGI ``receive`` that gives the buffered body messages once (a copy, so a caller
+    may replay them again), then the real channel: a response that listens for the client
+    going away (Starlette's FileResponse does) must not be told it already has."""
+    pending = list(messages)
+
+    async def replay():
+        return pending.pop(0) if pending else await receive()
+
+    return replay
 
 
 async def _reject(scope, receive, send) -> None:

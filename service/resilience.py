@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.db import make_engine
 from engine.migrate import current_revision, head_revision
-from service.problems import problem_response
+from service.problems import problem_response, replaying
 
 log = logging.getLogger("motcua")
 
@@ -128,7 +128,7 @@ class DatabaseRetry:
             attempt = _Attempt()
             token = _attempt.set(attempt)
             try:
-                await self.app(scope, _replay(body, receive), _watch(attempt, send))
+                await self.app(scope, replaying(body, receive), _watch(attempt, send))
                 return
             except Exception as exc:
                 if attempt.response_started or not database_unavailable(exc):
@@ -153,17 +153,6 @@ async def _read_body(receive: Receive) -> list[Message]:
         messages.append(message)
         more = message["type"] == "http.request" and message.get("more_body", False)
     return messages
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """The buffered body, then the real channel (a streaming response listens for the client
-    going away)."""
-    pending = list(messages)
-
-    async def replay() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return replay
 
 
 def _watch(attempt: _Attempt, send: Send) -> Send:

@@ -4,8 +4,8 @@ An outside probe found the key looked up alone: a clerk at another agency sendin
 README's example key got somebody else's dossier back, and a key reused with another body
 silently dropped the new applicant. So, after the IETF *Idempotency-Key* draft:
 
-- a key is **scoped** to the user, the user's agency and the route (``receive``,
-  ``act:transfer`` …): two users can never meet on one key;
+- a key is **scoped** to the user, the user's agency and the route (``receive``, ``submit``,
+  ``refuse_at_reception``, ``guide``, ``act``): two users can never meet on one key;
 - the record carries the **hash of the request** (what was asked, not when): the same key with
   a different request is :class:`IdempotencyKeyReused` (422), never the old answer;
 - the record is written **first**, in the transaction of the request it answers. A concurrent

@@ -374,9 +374,11 @@ def receive(
     earlier instant (``engine.lifecycle.backdating``) and gives ``backdate_reason``.
     """
     action = A.SUBMIT if online else A.RECEIVE
+    applicant = Applicant(**nfc(asdict(applicant)))
+    components = [nfc(dict(c)) for c in components]
     idem = idempotency.scoped(
         idempotency_key, username=actor.id, agency=actor.agency, route=action.value,
-        procedure=procedure_code, applicant=nfc(asdict(applicant)), components=nfc(components),
+        procedure=procedure_code, applicant=asdict(applicant), components=components,
         channel=Channel(channel).value, competent_agency=competent_agency,
         returning_agency=returning_agency, return_method=return_method, sets_count=sets_count)
     previous = _replayed(session, idem)
@@ -413,10 +415,8 @@ def receive(
             agencies=[receiving.code, competent.code, returning.code])
     except LookupError as exc:
         raise InvalidInput(str(exc), field="procedure") from exc
-    applicant = Applicant(**nfc(asdict(applicant)))
     if not applicant.name:
         raise InvalidInput("thiếu họ tên người nộp hồ sơ", field="applicant.name")
-    components = [nfc(dict(c)) for c in components]
     dossier = Dossier(
         code="", secret=secrets.token_urlsafe(12), procedure_code=spec.code,
         procedure_version=spec.effective_from, procedure_name=spec.name,
@@ -457,10 +457,11 @@ def refuse_at_reception(
     """
     if not nfc(reason or ""):
         raise InvalidInput("phải nêu rõ lý do từ chối tiếp nhận", field="reason")
+    applicant = Applicant(**nfc(asdict(applicant)))
     idem = idempotency.scoped(
         idempotency_key, username=actor.id, agency=actor.agency,
         route=A.REFUSE_AT_RECEPTION.value, procedure=procedure_code,
-        applicant=nfc(asdict(applicant)), reason=nfc(reason))
+        applicant=asdict(applicant), reason=nfc(reason))
     previous = _replayed(session, idem)
     if previous:
         return previous
@@ -469,7 +470,6 @@ def refuse_at_reception(
     at = _check_instant(at)
     receiving = _agency(session, actor.agency, "cơ quan tiếp nhận")
     spec = _version_on(session, procedure_code, at)
-    applicant = Applicant(**nfc(asdict(applicant)))
     dossier = Dossier(
         code=codes.new_dossier_code(session, agency_code=receiving.code,
                                     receipt_day=to_local(at).date(),
