@@ -1,10 +1,11 @@
 """Benchmark: dossiers through a full lifecycle, the engine vs a floor of plain Core writes.
 
 Each dossier goes receive → transfer → forward (appraise → approve) → finish → return_result:
-five actions, one transaction each, as the service runs them. The FLOOR writes the same rows
-(the dossier insert and its updates, events, hand-off steps, the receipt, the counters) with
-plain SQLAlchemy Core in the same five transactions per dossier — the cost of the storage
-alone, with none of the engine's reads, checks, clock replay or hashing.
+five actions, one transaction each, as the service runs them (the dossiers and the world they
+live in come from ``engine/samples.py``, the factory the tests use too). The FLOOR writes the
+same rows (the dossier insert and its updates, events, hand-off steps, the receipt, the
+counters) with plain SQLAlchemy Core in the same five transactions per dossier — the cost of
+the storage alone, with none of the engine's reads, checks, clock replay or hashing.
 
     .venv/bin/python bench/lifecycle.py [--dossiers 10000] [--db sqlite|postgresql|both]
                                         [--pg-url postgresql://postgres@127.0.0.1:5432/test]
@@ -48,9 +49,9 @@ from sqlalchemy import (  # noqa: E402
 from sqlalchemy import event as sa_event  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from engine.agencies import Agency  # noqa: E402
 from engine.calendar import national_calendar  # noqa: E402
 from engine.db import make_engine, session_scope  # noqa: E402
+from engine.lifecycle import Actor  # noqa: E402
 from engine.lifecycle.consistency import inconsistent_dossiers  # noqa: E402
 from engine.lifecycle.machine import machine_for  # noqa: E402
 from engine.lifecycle.models import (  # noqa: E402
@@ -60,66 +61,35 @@ from engine.lifecycle.models import (  # noqa: E402
     DossierStep,
     IssuedDocument,
 )
-from engine.lifecycle.service import Actor, Applicant, act, receive  # noqa: E402
 from engine.migrate import upgrade  # noqa: E402
-from engine.procedures import ProcedureSpec, save_version  # noqa: E402
+from engine.procedures import ProcedureSpec  # noqa: E402
+from engine.samples import (  # noqa: E402
+    APPLICANT,
+    CENTRE,
+    CLERK,
+    COMPONENTS,
+    DEPT,
+    LEADER,
+    OFFICER,
+    PROCEDURE,
+    PROCEDURE_CODE,
+    STANDARD_PATH,
+    advance,
+    received,
+    seed_world,
+)
 from engine.settings import normalize_database_url  # noqa: E402
 from engine.timezone import VN_TZ  # noqa: E402
 
-# ----- the seeded world (copied from tests/engine/lifecycle/conftest.py) ----------------------
+# ----- the seeded world: engine/samples.py, shared with the tests ------------------------------
 
-CENTRE = "000.00.00.H31"
-DEPT = "000.00.10.H31"
-COMMUNE = "000.01.00.H31"
-PROCEDURE = {
-    "code": "1.000001", "name": "Cấp giấy phép thử nghiệm", "field": "Thử nghiệm",
-    "level": "tinh", "effective_from": "2019-01-01",
-    "time_limit": {"amount": 5, "unit": "working_days"},
-    "supplement_effect": "restart",
-    "pause_reasons": ["Xác minh thực địa"],
-    "components": [{"name": "Đơn đề nghị", "originals": 1, "copies": 0},
-                   {"name": "Bản sao giấy tờ tùy thân", "originals": 0, "copies": 1}],
-    "steps": [
-        {"id": "receive", "name": "Tiếp nhận", "role": "clerk", "unit": "one_stop",
-         "budget": {"amount": 4, "unit": "working_hours"},
-         "actions": ["receive", "transfer", "refuse_at_reception"]},
-        {"id": "appraise", "name": "Thẩm định", "role": "officer", "unit": "competent",
-         "budget": {"amount": 3, "unit": "working_days"},
-         "actions": ["forward", "request_supplement", "consult", "pause", "request_payment",
-                     "finish"]},
-        {"id": "approve", "name": "Ký duyệt", "role": "leader", "unit": "competent",
-         "budget": {"amount": 1, "unit": "working_days"},
-         "actions": ["finish", "send_back", "refuse", "forward"]},
-        {"id": "return", "name": "Trả kết quả", "role": "clerk", "unit": "one_stop",
-         "budget": {"amount": 4, "unit": "working_hours"}, "actions": ["return_result"]},
-    ],
-    "result": {"type": "Giấy phép", "is_document": True},
-}
-CLERK = Actor("clerk1", "clerk", CENTRE, "Nguyễn Thị Lan")
-OFFICER = Actor("officer1", "officer", DEPT, "Trần Văn Minh")
-LEADER = Actor("leader1", "leader", DEPT, "Lê Văn Hùng")
-APPLICANT = Applicant(name="Nguyễn Văn An", id_number="031203004567",
-                      address="Số 5 Lạch Tray, Hải Phòng", phone="0912345678")
-COMPONENTS = [{"name": "Đơn đề nghị", "originals": 1, "copies": 0},
-              {"name": "Bản sao giấy tờ tùy thân", "originals": 0, "copies": 1}]
-ACTIONS_PER_DOSSIER = 5
+ACTIONS_PER_DOSSIER = 1 + len(STANDARD_PATH)  # the receipt, then the standard path
 PER_DAY = 1000  # dossiers received per local day (the 2018 code format allows 9 999)
 
 
 def seed(engine: Engine) -> None:
     with session_scope(engine) as session:
-        session.add(Agency(code=CENTRE, name="Trung tâm Phục vụ hành chính công thành phố Hải "
-                           "Phòng", short_name="TTPVHCC Hải Phòng", level="tinh",
-                           place_name="Hải Phòng", is_one_stop=True))
-        session.add(Agency(code=DEPT, name="Sở Thử nghiệm", short_name="Sở TN", level="tinh",
-                           place_name="Hải Phòng", one_stop_code=CENTRE))
-        session.add(Agency(code=COMMUNE, name="Trung tâm Phục vụ hành chính công phường Lê "
-                           "Chân", short_name="TTPVHCC Lê Chân", level="xa",
-                           place_name="Hải Phòng", is_one_stop=True, one_stop_code=COMMUNE))
-        save_version(session, spec=ProcedureSpec.from_dict(PROCEDURE))
-        later = dict(PROCEDURE, effective_from="2025-07-01",
-                     time_limit={"amount": 3, "unit": "working_days"})
-        save_version(session, spec=ProcedureSpec.from_dict(later))
+        seed_world(session)
 
 
 # ----- the plan: when each dossier's actions happen -----------------------------------------
@@ -131,6 +101,11 @@ class Times:
     forwarded: datetime
     finished: datetime
     returned: datetime
+
+    @property
+    def after_receipt(self) -> tuple[datetime, ...]:
+        """The instants of :data:`STANDARD_PATH`'s moves, in order."""
+        return self.transferred, self.forwarded, self.finished, self.returned
 
 
 def plan(dossiers: int) -> list[Times]:
@@ -157,21 +132,14 @@ def plan(dossiers: int) -> list[Times]:
 # ----- the engine ---------------------------------------------------------------------------
 
 def run_engine(engine: Engine, times: list[Times]) -> None:
+    """Each dossier made by the sample factory, one transaction per action as the service
+    runs them: the receipt, then the moves of the standard path."""
     for t in times:
         with session_scope(engine) as session:
-            code = receive(session, actor=CLERK, procedure_code="1.000001", applicant=APPLICANT,
-                           components=COMPONENTS, competent_agency=DEPT,
-                           at=t.received).dossier.code
-        with session_scope(engine) as session:
-            act(session, code=code, action="transfer", actor=CLERK, at=t.transferred)
-        with session_scope(engine) as session:
-            act(session, code=code, action="forward", actor=OFFICER, at=t.forwarded,
-                payload={"assignee": LEADER.id})
-        with session_scope(engine) as session:
-            act(session, code=code, action="finish", actor=LEADER, at=t.finished)
-        with session_scope(engine) as session:
-            act(session, code=code, action="return_result", actor=CLERK, at=t.returned,
-                payload={"collected_by": APPLICANT.name})
+            code = received(session, at=t.received).code
+        for move, when in zip(STANDARD_PATH, t.after_receipt, strict=True):
+            with session_scope(engine) as session:
+                advance(session, code, move, at=when)
 
 
 # ----- the floor ----------------------------------------------------------------------------
@@ -198,7 +166,7 @@ def floor_runner() -> Callable[[Engine, list[Times]], None]:
     step_t, document_t = DossierStep.__table__, IssuedDocument.__table__
     now = datetime.now(UTC)
     dossier_row = _template(
-        Dossier, code="", secret="", procedure_code="1.000001",
+        Dossier, code="", secret="", procedure_code=PROCEDURE_CODE,
         procedure_version=date(2019, 1, 1), procedure_name=PROCEDURE["name"], channel="counter",
         state="received", status_code=2, receiving_agency=CENTRE, competent_agency=DEPT,
         returning_agency=CENTRE, current_step="receive", applicant_name=APPLICANT.name,

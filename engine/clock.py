@@ -39,6 +39,17 @@ class EventKind(StrEnum):
     WITHDRAWN = "withdrawn"  # rút hồ sơ (T11)
     RETURNED = "returned"  # status 10, Đã trả kết quả
 
+    @property
+    def label_vi(self) -> str:
+        """Lower case: it completes a sentence ("Kết thúc xử lý: … (có kết quả)")."""
+        return {
+            "received": "tiếp nhận", "supplement_requested": "yêu cầu bổ sung",
+            "supplement_received": "nhận hồ sơ bổ sung", "paused": "tạm dừng",
+            "resumed": "tiếp tục", "apology": "xin lỗi, hẹn lại", "result_ready": "có kết quả",
+            "returned": "đã trả kết quả", "refused": "từ chối giải quyết",
+            "stopped": "dừng giải quyết", "withdrawn": "rút hồ sơ",
+        }[self.value]
+
 
 #: Events that end processing; the first one is the end-of-processing instant (T12, §6.2).
 ENDING = frozenset({EventKind.RESULT_READY, EventKind.REFUSED, EventKind.STOPPED,
@@ -87,6 +98,14 @@ class Flag(StrEnum):
     APOLOGY_LATE = "apology_late"  # later than one working day before the due date
     APOLOGY_REPEATED = "apology_repeated"  # rescheduling is allowed once only
 
+    @property
+    def label_vi(self) -> str:
+        return {
+            "supplement_request_late": "Yêu cầu bổ sung quá 3 ngày làm việc",
+            "supplement_repeated": "Yêu cầu bổ sung nhiều lần",
+            "apology_late": "Xin lỗi muộn", "apology_repeated": "Xin lỗi nhiều lần",
+        }[self.value]
+
 
 @dataclass(frozen=True, slots=True)
 class ClockEvent:
@@ -122,6 +141,33 @@ class ClockEvent:
             except ValueError:
                 raise ClockError(f"{where}: new_due không hợp lệ {raw['new_due']!r}") from None
         return cls(at=at, kind=kind, reason=raw.get("reason"), new_due=new_due)
+
+    @classmethod
+    def stored(cls, kind: str, at: str, reason: str | None = None,
+               new_due: str | None = None) -> ClockEvent:
+        """Decode a clock record as the lifecycle stores it on an event (``payload["clock"]``:
+        ``kind``, ``at`` in UTC ISO 8601, ``reason``, ``new_due``). The one decoder, used by
+        the lifecycle's replay and by the reports, which read the same records from SQL.
+        Unlike :meth:`from_dict` it trusts its input: the lifecycle wrote it."""
+        return cls(datetime.fromisoformat(at), _KINDS.get(kind) or EventKind(kind), reason,
+                   date.fromisoformat(new_due[:10]) if new_due else None)
+
+    def record(self) -> dict[str, Any]:
+        """The stored form :meth:`stored` decodes (what an action writes on its event)."""
+        from datetime import UTC
+
+        out: dict[str, Any] = {"kind": self.kind.value, "at": self.at.astimezone(UTC).isoformat()}
+        if self.reason is not None:
+            out["reason"] = self.reason
+        if self.new_due is not None:
+            out["new_due"] = self.new_due.isoformat()
+        return out
+
+
+def stored_events(records: Iterable[Mapping[str, Any] | None]) -> list[ClockEvent]:
+    """The clock events of stored records, skipping events that moved no clock (``None``)."""
+    return [ClockEvent.stored(r["kind"], r["at"], r.get("reason"), r.get("new_due"))
+            for r in records if r]
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,3 +454,7 @@ def indicator_classify(state: ClockState, period_end: datetime, *,
         return _compare(state.supplement_waits[-1].start, target, Granularity.DATE, ended=False)
     return _compare(period_end, target, Granularity.DATE, ended=False)
 
+
+
+#: Stored kind text → kind, without the enum's lookup on every decoded record.
+_KINDS = {kind.value: kind for kind in EventKind}

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 
-def nfc(text: str) -> str:
-    """NFC form (NFD looks identical on screen but breaks search, sorting and PDF copy)."""
-    return unicodedata.normalize("NFC", text)
+def nfc(value: Any, *, strip: bool = False) -> Any:
+    """``value`` with every string NFC-normalised, through dicts (keys too), lists and tuples.
+
+    The one normaliser of the project: NFD text looks identical on screen but compares, sorts
+    and searches differently, and breaks copying from a PDF (domain §7.7). ``strip`` also
+    trims each string, for what people type into a form. Other values are kept as they are.
+    """
+    if isinstance(value, str):
+        if not unicodedata.is_normalized("NFC", value):
+            value = unicodedata.normalize("NFC", value)
+        return value.strip() if strip else value
+    if isinstance(value, Mapping):
+        return {nfc(k, strip=strip): nfc(v, strip=strip) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(nfc(v, strip=strip) for v in value)
+    return value
 
 
 def fold(text: str) -> str:

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.lifecycle.errors import Forbidden, InvalidInput
+from engine.lifecycle.states import LifecycleFlag
 from engine.timezone import to_local
 
-FLAG = "backdated"
+FLAG = LifecycleFlag.BACKDATED
 DEFAULT_ROLES = frozenset({"leader"})
 DEFAULT_MAX_DAYS = 5
 

@@ -1,7 +1,7 @@
 """Do a dossier's stored events replay to its stored state?
 
 The ``dossier.state`` column and the append-only event log are written in the same transaction
-(:mod:`engine.lifecycle.service`), so they must always agree. If they do not, something wrote
+(:mod:`engine.lifecycle.projection`), so they must always agree. If they do not, something wrote
 around the engine (a manual ``UPDATE``, a lost or half-restored event, a concurrency bug), and
 auditors want it listed as the anomaly *"events do not replay to stored state"*. The hash chain
 (:mod:`engine.lifecycle.audit`) proves that the events were not altered; this module proves that

@@ -11,8 +11,8 @@ from sqlalchemy.exc import OperationalError
 
 from engine.lifecycle.machine import IllegalAction
 
-__all__ = ["Conflict", "Forbidden", "IllegalAction", "InvalidInput", "LifecycleError",
-           "NotFound", "contention_as_conflict", "is_contention"]
+__all__ = ["Conflict", "DossierNotFound", "Forbidden", "IllegalAction", "InvalidInput",
+           "LifecycleError", "NotFound", "contention_as_conflict", "is_contention"]
 
 
 class LifecycleError(Exception):
@@ -42,6 +42,12 @@ class Forbidden(LifecycleError):
 class NotFound(LifecycleError):
     type = "not-found"
     status = 404
+
+
+class DossierNotFound(NotFound):
+    """No such dossier, or one the caller may not see (the two answer alike)."""
+
+    type = "dossier-not-found"
 
 
 class Conflict(LifecycleError):

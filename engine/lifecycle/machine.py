@@ -7,7 +7,7 @@ with ``machine.events[action].trigger(row)``, which reads and writes ``row.state
 
 The machine decides only *which state follows which action*. Who may act, on which step, and
 what else changes (clock, hand-offs, documents, events) is the job of
-:mod:`engine.lifecycle.service`, inside one database transaction.
+:mod:`engine.lifecycle.unit_of_work`, inside one database transaction.
 """
 
 from __future__ import annotations

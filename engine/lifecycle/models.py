@@ -18,7 +18,7 @@ def utcnow() -> datetime:
 
 
 #: An ended dossier's place in a period report once the period includes its end, packed like
-#: ``engine.reports.figures._packed``: class (1 early, 2 on time, 3 late; 0 = ended while
+#: ``engine.reports.verdict_sql.packed_verdict``: class (1 early, 2 on time, 3 late; 0 = ended while
 #: waiting for a supplement, judged by replay) + entry channel (8 online, 16 postal, 24 at the
 #: counter or kiosk) + 32 if more than one supplement request + apology (0 none, 64 sent late,
 #: 128 in time). Computed by the database from the report columns (a generated column:
@@ -125,6 +125,14 @@ class Dossier(SQLModel, table=True):
     chain_head: str = Field(default="", max_length=64)  # hash of the last event: truncation shows
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def policy_agency(self) -> str:
+        """Whose clock settings apply (late-receipt cut-off, receipts on a day off, the due
+        time; ``engine.deadline.ClockPolicy``): the receiving agency's, since they describe
+        when its counter takes dossiers in. ``engine.lifecycle.projection.clock_policy_for``
+        and the action's one-statement read (``workset``) both ask here."""
+        return self.receiving_agency
 
 
 class DossierEvent(SQLModel, table=True):

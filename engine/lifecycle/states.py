@@ -102,6 +102,13 @@ class Action(StrEnum):
     def label_vi(self) -> str:
         return _ACTION_LABELS[self]
 
+    @property
+    def outcome_vi(self) -> str:
+        """How the control sheet (*phiếu kiểm soát*) names a hand-off this action ended: a
+        few steps read as what happened to the dossier ("Có kết quả") rather than as the
+        button a person pressed ("Hoàn thành, chuyển trả kết quả")."""
+        return _OUTCOME_LABELS.get(self, self.label_vi)
+
 
 _ACTION_LABELS = {
     Action.SUBMIT: "Nộp hồ sơ trực tuyến", Action.RECEIVE: "Tiếp nhận hồ sơ",
@@ -120,3 +127,38 @@ _ACTION_LABELS = {
     Action.FINISH: "Hoàn thành, chuyển trả kết quả", Action.RETURN_RESULT: "Trả kết quả",
     Action.CORRECT_RESULT: "Đính chính kết quả",
 }
+_OUTCOME_LABELS = {
+    Action.RECEIVE: "Tiếp nhận", Action.ACCEPT_TRANSFER: "Nhận hồ sơ",
+    Action.TRANSFER: "Chuyển hồ sơ", Action.FINISH: "Có kết quả",
+}
+
+
+class ReturnMethod(StrEnum):
+    """How the applicant gets the result back (*hình thức nhận kết quả*), chosen at
+    reception and printed in the register's "Phương thức nhận kết quả" column."""
+
+    COUNTER = "counter"  # trực tiếp tại Bộ phận Một cửa
+    POST = "post"  # qua dịch vụ bưu chính công ích
+    ONLINE = "online"  # trực tuyến
+
+    @property
+    def label_vi(self) -> str:
+        return {"counter": "Trực tiếp", "post": "Qua dịch vụ bưu chính công ích",
+                "online": "Trực tuyến"}[self.value]
+
+
+class LifecycleFlag(StrEnum):
+    """Irregularities an action notices besides the clock's own (``engine.clock.Flag``):
+    recorded on the dossier and its event, never blocking; auditors review them."""
+
+    TRANSFER_LATE = "transfer_late"  # paper sent to the competent agency after its deadline
+    FINISHED_BEFORE_LAST_STEP = "finished_before_last_step"  # a step was skipped
+    RESULT_CORRECTED = "result_corrected"  # đính chính kết quả (T14)
+    BACKDATED = "backdated"  # an action entered with an earlier instant (ghi lùi)
+
+    @property
+    def label_vi(self) -> str:
+        return {"transfer_late": "Chuyển hồ sơ muộn",
+                "finished_before_last_step": "Có kết quả trước bước cuối",
+                "result_corrected": "Đã đính chính kết quả",
+                "backdated": "Có thao tác ghi lùi thời điểm"}[self.value]

@@ -126,7 +126,7 @@ def read_workset(session: Session, dossier: Dossier) -> Workset:
     """Everything an action on ``dossier`` reads besides the dossier row (one statement)."""
     agencies = dossier_agencies(dossier)
     rows = session.connection().execute(WORKSET, {
-        "codes": sorted({"", *agencies}), "policy_agency": dossier.receiving_agency,
+        "codes": sorted({"", *agencies}), "policy_agency": dossier.policy_agency,
         "procedure": dossier.procedure_code, "effective_from": dossier.procedure_version,
         "dossier_id": dossier.id,
     }).all()

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from engine.db import make_engine, session_scope
+from engine.lifecycle import Actor, Applicant, receive
 from engine.lifecycle.errors import Conflict
-from engine.lifecycle.service import Actor, Applicant, receive
 
 
 def receive_batch(url: str, actor: Actor, applicant: Applicant,

@@ -14,30 +14,28 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
-from engine.lifecycle.models import Counter, Dossier, DossierEvent, DossierStep, IssuedDocument
-from engine.lifecycle.service import (
+from engine.lifecycle import (
     ActionResult,
     Actor,
     act,
     clock_events,
     get_dossier,
-    receive,
 )
+from engine.lifecycle.models import Counter, Dossier, DossierEvent, DossierStep, IssuedDocument
+from engine.samples import PROCEDURE_CODE, received
 
-from .conftest import APPLICANT, CLERK, COMPONENTS, DEPT, at
+from .conftest import CLERK, DEPT, at
 
-PROC = "1.000001"
+PROC = PROCEDURE_CODE
 
 
 def receive_ok(s: Session, when: str, *, actor: Actor = CLERK, competent: str | None = DEPT,
                components: list[dict[str, Any]] | None = None, **kw: Any) -> Dossier:
     """Receive a complete dossier at ``when`` (local time) and commit."""
-    result = receive(s, actor=actor, procedure_code=kw.pop("procedure_code", PROC),
-                     applicant=kw.pop("applicant", APPLICANT),
-                     components=COMPONENTS if components is None else components,
-                     competent_agency=competent, at=at(when), **kw)
+    dossier = received(s, at=at(when), actor=actor, competent_agency=competent,
+                       components=components, **kw)
     s.commit()
-    return result.dossier
+    return dossier
 
 
 def do(s: Session, code: str, action: str, actor: Actor, when: str, **kw: Any) -> ActionResult:

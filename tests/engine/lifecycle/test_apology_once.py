@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from engine.lifecycle import documents_of
 from engine.lifecycle.errors import Forbidden, IllegalAction, InvalidInput
-from engine.lifecycle.service import documents_of
 
 from .conftest import CLERK, LEADER, OFFICER
 from .flow import clock_kinds, do, forms, in_processing, refused

@@ -6,8 +6,7 @@ from itertools import pairwise
 
 from sqlalchemy import text
 
-from engine.lifecycle import audit
-from engine.lifecycle.service import Applicant, events_of, guide, receive, refuse_at_reception
+from engine.lifecycle import Applicant, audit, events_of, guide, receive, refuse_at_reception
 
 from .conftest import APPLICANT, CLERK, COMMUNE_CLERK, COMPONENTS, DEPT, LEADER, OFFICER, at
 from .flow import PROC, do, in_processing, receive_ok

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from engine.lifecycle import steps_of
 from engine.lifecycle.errors import Forbidden, InvalidInput
-from engine.lifecycle.service import steps_of
 
 from .conftest import CENTRE, CLERK, COMMUNE, COMMUNE_CLERK, DEPT, LEADER, OFFICER, at
 from .flow import clock_kinds, do, forms, in_processing, receive_ok, refused

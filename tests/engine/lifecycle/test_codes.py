@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import select
 
 from engine.agencies import Agency
+from engine.lifecycle import receive, refuse_at_reception
 from engine.lifecycle.codes import CodeCapacityExceeded
 from engine.lifecycle.errors import InvalidInput, LifecycleError
 from engine.lifecycle.models import Counter
-from engine.lifecycle.service import receive, refuse_at_reception
 
 from .conftest import APPLICANT, CENTRE, CLERK, COMMUNE, COMMUNE_CLERK, COMPONENTS, DEPT, at
 from .flow import PROC, receive_ok

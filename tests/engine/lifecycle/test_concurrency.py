@@ -34,7 +34,17 @@ from sqlalchemy import Engine, event, func, make_url
 from sqlmodel import Session, col, select
 
 from engine.db import make_engine, session_scope
-from engine.lifecycle import audit, idempotency
+from engine.lifecycle import (
+    Actor,
+    act,
+    audit,
+    events_of,
+    get_dossier,
+    guide,
+    idempotency,
+    receive,
+    spec_of,
+)
 from engine.lifecycle.consistency import (
     check_dossier,
     find_inconsistencies,
@@ -44,15 +54,6 @@ from engine.lifecycle.consistency import (
 from engine.lifecycle.errors import Conflict, Forbidden, IllegalAction, InvalidInput
 from engine.lifecycle.machine import machine_for
 from engine.lifecycle.models import Counter, Dossier, DossierEvent, DossierStep, IssuedDocument
-from engine.lifecycle.service import (
-    Actor,
-    act,
-    events_of,
-    get_dossier,
-    guide,
-    receive,
-    spec_of,
-)
 from engine.lifecycle.states import Action, State
 from engine.procedures import ProcedureSpec
 

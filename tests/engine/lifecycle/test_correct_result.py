@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 from engine.calendar.store import load_calendar
 from engine.clock import Classification, classify, replay
 from engine.deadline import TimeLimit, TimeUnit
+from engine.lifecycle import clock_events, steps_of
 from engine.lifecycle.errors import Forbidden, IllegalAction, InvalidInput
-from engine.lifecycle.service import clock_events, steps_of
 
 from .conftest import CENTRE, CLERK, COMMUNE, COMMUNE_CLERK, DEPT, LEADER, OFFICER, at
 from .flow import clock_kinds, do, in_processing, refused

@@ -1,7 +1,6 @@
 """The main path: receive → transfer → appraise → approve → result → return."""
 
-from engine.lifecycle import audit
-from engine.lifecycle.service import act, events_of, receive, steps_of
+from engine.lifecycle import act, audit, events_of, receive, steps_of
 from engine.lifecycle.states import State
 
 from .conftest import APPLICANT, CLERK, COMPONENTS, DEPT, LEADER, OFFICER, at

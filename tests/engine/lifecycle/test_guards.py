@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
+from engine.lifecycle import Actor, act, allowed_actions, receive
 from engine.lifecycle.errors import Forbidden, IllegalAction, InvalidInput, NotFound
-from engine.lifecycle.service import Actor, act, allowed_actions, receive
 from engine.procedures import ProcedureSpec, save_version
 
 from .conftest import (

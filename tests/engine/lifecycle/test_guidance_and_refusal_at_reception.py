@@ -6,9 +6,9 @@ import unicodedata
 import pytest
 from sqlmodel import func, select
 
+from engine.lifecycle import Actor, Applicant, guide, receive, refuse_at_reception
 from engine.lifecycle.errors import Forbidden, IllegalAction, InvalidInput
 from engine.lifecycle.models import Counter, Dossier, DossierEvent, Guidance, IssuedDocument
-from engine.lifecycle.service import Actor, Applicant, guide, receive, refuse_at_reception
 
 from .conftest import APPLICANT, CENTRE, CLERK, COMPONENTS, DEPT, OFFICER, at
 from .flow import PROC, receive_ok, refused

@@ -6,10 +6,7 @@ request; a stale ``expected_version`` is a Conflict; a failed action leaves no t
 import pytest
 from sqlmodel import func, select
 
-from engine.lifecycle.errors import Conflict, Forbidden, InvalidInput
-from engine.lifecycle.idempotency import IdempotencyKeyReused
-from engine.lifecycle.models import Dossier
-from engine.lifecycle.service import (
+from engine.lifecycle import (
     Applicant,
     act,
     documents_of,
@@ -18,6 +15,9 @@ from engine.lifecycle.service import (
     receive,
     refuse_at_reception,
 )
+from engine.lifecycle.errors import Conflict, Forbidden, InvalidInput
+from engine.lifecycle.idempotency import IdempotencyKeyReused
+from engine.lifecycle.models import Dossier
 
 from .conftest import APPLICANT, CENTRE, CLERK, COMMUNE_CLERK, COMPONENTS, DEPT, LEADER, at
 from .flow import PROC, do, forms, in_processing, receive_ok, refused, snapshot

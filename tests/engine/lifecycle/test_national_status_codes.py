@@ -1,7 +1,7 @@
 """The national status code (``TrangThaiHoSo``, domain §2.1) after every action, on every
 path: the dossier row, its state and the table agree at each step."""
 
-from engine.lifecycle.service import events_of, receive, refuse_at_reception
+from engine.lifecycle import events_of, receive, refuse_at_reception
 from engine.lifecycle.states import State
 
 from .conftest import APPLICANT, CLERK, COMPONENTS, DEPT, LEADER, OFFICER, at

@@ -12,12 +12,11 @@ from sqlmodel import select
 
 from engine.calendar import DayEntry, DayKind
 from engine.calendar.store import save_day
+from engine.lifecycle import get_dossier, reproject_open_dossiers
 from engine.lifecycle.models import DossierStep
-from engine.lifecycle.service import get_dossier, reproject_open_dossiers
 from engine.procedures import ProcedureSpec, save_version
-from tests.seed import PROCEDURE
 
-from .conftest import CLERK, DEPT, OFFICER
+from .conftest import CLERK, DEPT, OFFICER, PROCEDURE
 from .flow import do, receive_ok
 
 

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from engine.lifecycle import documents_of, receive, steps_of
 from engine.lifecycle.errors import IllegalAction, InvalidInput
-from engine.lifecycle.service import documents_of, receive, steps_of
 
 from .conftest import APPLICANT, CLERK, COMPONENTS, DEPT, OFFICER, at
 from .flow import PROC, clock_kinds, do, forms, refused

@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
+from engine.lifecycle import steps_of
 from engine.lifecycle.errors import Forbidden, IllegalAction, InvalidInput
-from engine.lifecycle.service import steps_of
 
 from .conftest import CLERK, DEPT, LEADER, OFFICER
 from .flow import clock_kinds, do, in_processing, refused

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from engine.lifecycle.service import documents_of, events_of, receive, steps_of
+from engine.lifecycle import documents_of, events_of, receive, steps_of
 
 from .conftest import APPLICANT, CENTRE, CLERK, COMMUNE, COMMUNE_CLERK, COMPONENTS, DEPT, at
 from .flow import PROC, do, forms, receive_ok

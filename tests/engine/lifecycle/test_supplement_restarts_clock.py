@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from engine.lifecycle import steps_of
 from engine.lifecycle.errors import Forbidden, IllegalAction, InvalidInput
-from engine.lifecycle.service import steps_of
 from engine.procedures import ProcedureSpec, save_version
 
 from .conftest import CLERK, COMMUNE_CLERK, LEADER, OFFICER, PROCEDURE, at

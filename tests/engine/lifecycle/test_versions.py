@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from engine.lifecycle.service import receive, spec_of
+from engine.lifecycle import receive, spec_of
 from engine.procedures import ProcedureSpec, save_version
 
 from .conftest import APPLICANT, CENTRE, CLERK, COMPONENTS, DEPT, OFFICER, PROCEDURE, at

@@ -1,0 +1,115 @@
+"""Who may *act*: the role, the agency and the step an action needs (domain §2.3).
+
+Who may *see* a dossier is ``engine.lifecycle.visibility``; the two together are the policy
+that the API, the pages, the reports and the printed documents ask, never re-implement.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from engine.lifecycle.errors import Forbidden
+from engine.lifecycle.inputs import Actor
+from engine.lifecycle.models import Dossier
+from engine.lifecycle.queries import machine_of, spec_of
+from engine.lifecycle.states import Action, State
+from engine.procedures import ProcedureSpec
+from engine.users import Role
+
+A = Action
+COUNTER_ROLES = frozenset({Role.CLERK.value})
+#: action → (roles, which agency fields of the dossier the actor must belong to, step-scoped)
+POLICY: dict[Action, tuple[frozenset[str], tuple[str, ...], bool]] = {
+    A.SUBMIT: (COUNTER_ROLES, ("receiving_agency",), False),
+    A.RECEIVE: (COUNTER_ROLES, ("receiving_agency",), False),
+    A.REFUSE_AT_RECEPTION: (COUNTER_ROLES, ("receiving_agency",), False),
+    A.TRANSFER: (COUNTER_ROLES, ("receiving_agency",), False),
+    A.RECEIVE_SUPPLEMENT: (COUNTER_ROLES, ("receiving_agency", "returning_agency"), False),
+    A.RETURN_RESULT: (COUNTER_ROLES, ("returning_agency",), False),
+    A.STOP: (COUNTER_ROLES, ("receiving_agency", "returning_agency"), False),
+    A.WITHDRAW: (COUNTER_ROLES, ("receiving_agency", "returning_agency"), False),
+    A.CONFIRM_PAYMENT: (frozenset({"clerk", "officer"}),
+                        ("receiving_agency", "competent_agency"), False),
+    A.ACCEPT_TRANSFER: (frozenset({"clerk", "officer", "leader"}), ("competent_agency",), False),
+    A.ASSIGN: (frozenset({"leader"}), ("competent_agency",), False),
+    A.APOLOGISE: (frozenset({"leader"}), ("competent_agency",), False),
+    A.REFUSE: (frozenset({"leader"}), ("competent_agency",), False),
+    A.CORRECT_RESULT: (frozenset({"leader", "officer"}), ("competent_agency",), False),
+    A.FORWARD: (frozenset({"officer", "leader"}), ("competent_agency",), True),
+    A.SEND_BACK: (frozenset({"officer", "leader"}), ("competent_agency",), True),
+    A.CONSULT: (frozenset({"officer", "leader"}), ("competent_agency",), True),
+    A.REQUEST_SUPPLEMENT: (frozenset({"officer", "leader", "clerk"}),
+                           ("competent_agency", "receiving_agency"), True),
+    A.REQUEST_PAYMENT: (frozenset({"officer", "leader"}), ("competent_agency",), True),
+    A.PAUSE: (frozenset({"officer", "leader"}), ("competent_agency",), True),
+    A.RESUME: (frozenset({"officer", "leader"}), ("competent_agency",), True),
+    A.FINISH: (frozenset({"officer", "leader"}), ("competent_agency",), True),
+}
+#: Only a reception clerk guides an applicant at the counter (Mẫu 02, no dossier opened).
+GUIDE_ROLES = COUNTER_ROLES
+
+
+def authorize(action: Action, actor: Actor, dossier: Dossier, spec: ProcedureSpec) -> None:
+    """Raise :class:`Forbidden` unless ``actor`` may take ``action`` on ``dossier`` now."""
+    roles, agency_fields, step_scoped = POLICY[action]
+    if actor.role not in roles:
+        raise Forbidden(f"vai trò '{actor.role}' không được thực hiện '{action.label_vi}'",
+                        action=action.value, role=actor.role, allowed_roles=sorted(roles))
+    agencies = {getattr(dossier, f) for f in agency_fields}
+    if actor.agency not in agencies:
+        raise Forbidden(f"cán bộ của {actor.agency} không được thực hiện '{action.label_vi}' "
+                        f"trên hồ sơ {dossier.code}", action=action.value)
+    if not step_scoped or dossier.state not in (State.IN_PROCESSING, State.PAUSED):
+        return
+    step = current_step_spec(dossier, spec)
+    if step is None:
+        return
+    allowed = set(step.actions) | ({A.RESUME.value} if A.PAUSE.value in step.actions else set())
+    if action.value not in allowed:
+        raise Forbidden(f"bước '{step.name}' không cho phép '{action.label_vi}'",
+                        action=action.value, step=step.id, allowed=sorted(allowed))
+    if actor.role != step.role and actor.role != "leader":
+        raise Forbidden(f"bước '{step.name}' do vai trò '{step.role}' thực hiện",
+                        action=action.value, step=step.id)
+
+
+def authorize_guidance(actor: Actor) -> None:
+    """Guidance at the counter opens no dossier, so only the role is checked."""
+    if actor.role not in GUIDE_ROLES:
+        raise Forbidden("chỉ cán bộ tiếp nhận được hướng dẫn tại quầy", role=actor.role)
+
+
+def current_step_spec(dossier: Dossier, spec: ProcedureSpec):
+    """The procedure step the dossier is at, or None (not in processing, or an unknown id)."""
+    if dossier.current_step is None:
+        return None
+    try:
+        return spec.step(dossier.current_step)
+    except KeyError:
+        return None
+
+
+#: Actions the state machine allows but the dossier's facts rule out (kept out of menus; the
+#: action itself still explains why if someone tries).
+PRECONDITIONS = {
+    A.ACCEPT_TRANSFER.value: lambda d: d.boundary_free and d.clock_started_at is None,
+    A.APOLOGISE.value: lambda d: d.apology_count == 0,
+    A.FINISH.value: lambda d: d.clock_started_at is not None,
+}
+
+
+def allowed_actions(session: Session, dossier: Dossier, actor: Actor | None = None) -> list[str]:
+    """Actions possible now; with ``actor``, only those this actor may take."""
+    spec = spec_of(session, dossier)
+    actions = [a for a in machine_of(spec).allowed_actions(dossier.state)
+               if PRECONDITIONS.get(a, lambda _d: True)(dossier)]
+    if actor is None:
+        return actions
+    permitted = []
+    for name in actions:
+        try:
+            authorize(Action(name), actor, dossier, spec)
+        except Forbidden:
+            continue
+        permitted.append(name)
+    return permitted
