@@ -4,18 +4,10 @@ Definitions and legal marks of every figure: ``docs/reports.md``. Everything her
 database through SQL aggregates (flat memory) and judges dossiers like :mod:`engine.clock`.
 """
 
-from engine.reports.figures import (
-    DEFINITIONS,
-    FIGURES,
-    By,
-    Figures,
-    Options,
-    Totals,
-    drill,
-    figures,
-    verdicts,
-)
+from engine.reports.drilldown import FIGURES, drill, verdicts
+from engine.reports.figures import figures
 from engine.reports.period import Period
+from engine.reports.totals import DEFINITIONS, By, Figures, Options, Totals
 
 __all__ = ["DEFINITIONS", "FIGURES", "By", "Figures", "Options", "Period", "Totals", "drill",
            "figures", "verdicts"]

@@ -16,9 +16,10 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from engine.reports.figures import _exprs
+from engine.lifecycle.consistency import find_inconsistencies
 from engine.reports.period import Period
 from engine.reports.sql import EV, D, json_text_contains
+from engine.reports.verdict_sql import verdict_exprs
 
 #: kind → Vietnamese label (the rule in brackets).
 KINDS: dict[str, str] = {
@@ -58,7 +59,7 @@ def anomalies(session: Session, period: Period, *, where: ColumnElement[bool] | 
               settings: AnomalySettings | None = None) -> Anomalies:
     settings = settings or AnomalySettings()
     dialect = session.get_bind().dialect.name
-    population = _exprs(period, dialect).population
+    population = verdict_exprs(period, dialect).population
     if where is not None:
         population = and_(population, where)
     conditions = {
@@ -90,8 +91,6 @@ def anomalies(session: Session, period: Period, *, where: ColumnElement[bool] | 
 
 
 def _inconsistent(session: Session, population: ColumnElement[bool]) -> list[str]:
-    from engine.lifecycle.consistency import find_inconsistencies
-
     found = {i.code for i in find_inconsistencies(session)}
     if not found:
         return []

@@ -20,10 +20,11 @@ from sqlmodel import Session
 
 from engine.agencies import Agency
 from engine.lifecycle.states import State
-from engine.reports.figures import DEFINITIONS, By, Figures, Totals, figures
+from engine.reports.figures import figures
 from engine.reports.period import Period
 from engine.reports.processing import ProcedureTime
 from engine.reports.sql import D
+from engine.reports.totals import DEFINITIONS, By, Figures, Totals
 from engine.timezone import to_local
 
 # ----- Biểu số II.06a ----------------------------------------------------------------------

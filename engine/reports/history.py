@@ -38,10 +38,9 @@ from sqlmodel import Session, select
 from engine.agencies import Agency
 from engine.calendar.store import load_calendar
 from engine.clock import ClockError, EventKind, SupplementEffect, replay
-from engine.lifecycle import audit, codes
+from engine.lifecycle import audit, codes, write_verdict
 from engine.lifecycle.machine import IllegalAction, machine_for
 from engine.lifecycle.models import Dossier, DossierEvent, utcnow
-from engine.lifecycle.service import store_report_columns
 from engine.lifecycle.states import Action, Channel, State
 from engine.procedures import NoVersionInForce, ProcedureSpec, version_in_force
 from engine.replay import ReplaySpec
@@ -182,18 +181,12 @@ class Importer:
             applicant_name=str(applicant)[:255],
             search_text=fold(f"{code} {applicant}")[:700], components=[],
             submitted_at=received_at if channel is Channel.ONLINE else None,
-            received_at=received_at, clock_started_at=state.received_at,
-            limit_amount=spec.limit.amount, limit_unit=spec.limit.unit.value,
-            supplement_effect=effect.value, original_due_date=state.original_due.due_date,
-            due_date=state.due.due_date, due_at=state.due.due_at,
-            appointment_date=state.appointment, ended_at=state.ended_at,
-            end_kind=state.end_kind.value if state.end_kind else None,
-            returned_at=state.returned_at, supplement_count=len(state.supplement_requests),
-            apology_count=len(state.apologies), flags=sorted(set(state.flags)),
-            calendar_version=calendar.version, imported=True,
+            received_at=received_at, limit_amount=spec.limit.amount,
+            limit_unit=spec.limit.unit.value, supplement_effect=effect.value,
+            returned_at=state.returned_at, flags=sorted(set(state.flags)), imported=True,
         )
         dossier.status_code = State(dossier.state).national_code
-        store_report_columns(dossier, state)
+        write_verdict(dossier, state, calendar)  # the clock projection, as for lived dossiers
         year = to_local(received_at).year
         dossier.register_year = year
         dossier.register_number = codes.register_number(self.session,

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from engine.reports.figures import LATE, PENDING_LATE, verdicts
+from engine.reports.drilldown import verdicts
 from engine.reports.period import Period
 from engine.reports.sql import ST, D
+from engine.reports.verdict import LATE, PENDING_LATE
 
 UNATTRIBUTED = ""
 

@@ -41,9 +41,10 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from engine.reports.figures import EARLY, ENDED_CODES, LATE, ON_TIME, REPLAY, _exprs
 from engine.reports.period import Period
 from engine.reports.sql import ST, D
+from engine.reports.verdict import EARLY, ENDED_CODES, LATE, ON_TIME, REPLAY
+from engine.reports.verdict_sql import verdict_exprs
 
 INDICATORS = {
     1: "Thời gian giải quyết so với quy định",
@@ -140,7 +141,7 @@ class Tt01Scheme:
     def dossier_scores(self, session: Session, period: Period, *,
                        where: ColumnElement[bool] | None = None) -> Iterator[dict[str, Any]]:
         """Per scored dossier: code, officer, agency, and indicators 1, 2, 3, 4, 7."""
-        x = _exprs(period, session.get_bind().dialect.name)
+        x = verdict_exprs(period, session.get_bind().dialect.name)
         worst = (select(func.max(case((ST.c.classification == "late", literal(3)),
                                       (ST.c.classification == "on_time", literal(2)),
                                       (ST.c.classification == "early", literal(1)),
@@ -167,7 +168,7 @@ class Tt01Scheme:
     def online_indicator(self, session: Session, period: Period, *,
                          where: ColumnElement[bool] | None = None) -> dict[str, int]:
         """Indicator 9 per agency: online share of dossiers received, and no online one late."""
-        x = _exprs(period, session.get_bind().dialect.name)
+        x = verdict_exprs(period, session.get_bind().dialect.name)
         received = and_(D.c.received_at >= period.starts_at)
         query = (select(D.c.competent_agency,
                         func.sum(case((received, 1), else_=0)).label("received"),

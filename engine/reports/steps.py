@@ -18,7 +18,11 @@ from sqlalchemy import and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from engine.reports.figures import (
+from engine.reports.grouping import key_labels
+from engine.reports.period import Period
+from engine.reports.sql import ST, D, date_param, json_text_contains, local_date
+from engine.reports.totals import By, Figures, Group, Options, Totals
+from engine.reports.verdict import (
     APOLOGY_IN_TIME,
     APOLOGY_LATE,
     APOLOGY_MISSING,
@@ -31,20 +35,13 @@ from engine.reports.figures import (
     PENDING_LATE,
     PENDING_WITHIN,
     POSTAL,
-    By,
-    Figures,
-    Group,
-    Options,
-    Totals,
     Verdict,
-    _fold,
-    key_labels,
+    fold,
 )
-from engine.reports.period import Period
-from engine.reports.sql import ST, D, date_param, json_text_contains, local_date
 
 
 def _step_exprs(period: Period, dialect: str) -> dict[str, Any]:
+    """The verdict parts of a hand-off row, as SQL (the codes of :mod:`engine.reports.verdict`)."""
     start, before = period.starts_at, period.ends_before
     finished_in = and_(ST.c.finished_at.is_not(None), ST.c.finished_at < before)
     cls = case(
@@ -73,6 +70,7 @@ def _step_exprs(period: Period, dialect: str) -> dict[str, Any]:
 
 def step_figures(session: Session, period: Period, *, where: ColumnElement[bool] | None = None,
                  options: Options | None = None) -> Figures:
+    """The figures grouped by step (``--by step``): one group per step of the control sheet."""
     options = options or Options()
     x = _step_exprs(period, session.get_bind().dialect.name)
     cols = (ST.c.step_id.label("r_key"), x["cls"].label("r_cls"), x["entry"].label("r_entry"),
@@ -85,7 +83,7 @@ def step_figures(session: Session, period: Period, *, where: ColumnElement[bool]
     groups: dict[str, Totals] = {}
     for row in session.execute(query):
         t = groups.setdefault(row.r_key, Totals())
-        _fold(t, row.r_cls, row.r_entry, row.r_end, row.r_cls in (EARLY, ON_TIME, PENDING_WITHIN),
+        fold(t, row.r_cls, row.r_entry, row.r_end, row.r_cls in (EARLY, ON_TIME, PENDING_WITHIN),
               row.r_apology, row.n, options)
     total = Totals()
     for t in groups.values():

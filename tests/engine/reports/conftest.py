@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.agencies import Agency
 from engine.procedures import ProcedureSpec, save_version
 from engine.reports.history import import_lines
-from tests.seed import PROCEDURE
+from engine.samples import PROCEDURE, seed_world
 
-from .dataset import CENTRE, COMMUNE, DEPT, jsonl
+from .dataset import jsonl
 
 CERTIFY = {
     "code": "2.000815", "name": "Chứng thực bản sao từ bản chính", "field": "Chứng thực",
@@ -22,18 +21,9 @@ CERTIFY = {
 
 
 def seed(session) -> None:
-    session.add(Agency(code=CENTRE, name="Trung tâm Phục vụ hành chính công thành phố Hải Phòng",
-                       short_name="TTPVHCC Hải Phòng", level="tinh", place_name="Hải Phòng",
-                       is_one_stop=True))
-    session.add(Agency(code=DEPT, name="Sở Thử nghiệm", short_name="Sở TN", level="tinh",
-                       place_name="Hải Phòng", one_stop_code=CENTRE))
-    session.add(Agency(code=COMMUNE, name="Trung tâm Phục vụ hành chính công phường Lê Chân",
-                       short_name="TTPVHCC Lê Chân", level="xa", place_name="Hải Phòng",
-                       is_one_stop=True, one_stop_code=COMMUNE))
-    save_version(session, spec=ProcedureSpec.from_dict(PROCEDURE))
-    save_version(session, spec=ProcedureSpec.from_dict(
-        dict(PROCEDURE, effective_from="2025-07-01",
-             time_limit={"amount": 3, "unit": "working_days"})))
+    """The sample world (engine/samples.py: the dataset's agencies, both versions of its
+    procedure) and the same-day certification procedure."""
+    seed_world(session)
     save_version(session, spec=ProcedureSpec.from_dict(CERTIFY))
     session.commit()
 

@@ -12,8 +12,8 @@ from sqlmodel import select
 from engine.calendar.store import load_calendar
 from engine.clock import Classification, SupplementEffect, classify, indicator_classify, replay
 from engine.deadline import TimeLimit, TimeUnit
+from engine.lifecycle import clock_events
 from engine.lifecycle.models import Dossier
-from engine.lifecycle.service import clock_events
 from engine.reports import By, Options, Period, figures, verdicts
 
 from .dataset import (

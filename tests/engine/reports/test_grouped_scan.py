@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from engine.reports import By, Options, Period, figures, verdicts
-from engine.reports.figures import ENDED_CODES, Totals, _fold
+from engine.reports.totals import Totals
+from engine.reports.verdict import ENDED_CODES, fold
 
 from .dataset import MARCH_FROM, MARCH_TO
 
@@ -22,8 +23,8 @@ def _folded(session, period: Period, by: By, options: Options) -> dict[str, dict
     groups: dict[str, Totals] = {}
     for v in verdicts(session, period, by):
         t = groups.setdefault(v.key, Totals())
-        _fold(t, v.cls, v.entry, v.end_kind if v.cls in ENDED_CODES else None, v.on_time_766,
-              v.apology, 1, options)
+        fold(t, v.cls, v.entry, v.end_kind if v.cls in ENDED_CODES else None, v.on_time_766,
+             v.apology, 1, options)
         t.replayed += v.replayed
     return {key: vars(t) for key, t in groups.items()}
 
@@ -52,8 +53,8 @@ def test_the_stored_report_code_gives_the_judged_value_whenever_the_report_takes
 
     from sqlalchemy import select
 
-    from engine.reports.figures import _packed
     from engine.reports.sql import D
+    from engine.reports.verdict_sql import packed_verdict
 
     periods = [Period(date(2026, 2, 20) + timedelta(days=i), date(2026, 2, 20)
                       + timedelta(days=i)) for i in range(55)]
@@ -62,8 +63,8 @@ def test_the_stored_report_code_gives_the_judged_value_whenever_the_report_takes
     taken = 0
     for period in periods:
         rows = dataset.execute(select(
-            D.c.code, _packed(period, use_report_code=True),
-            _packed(period, use_report_code=False),
+            D.c.code, packed_verdict(period, use_report_code=True),
+            packed_verdict(period, use_report_code=False),
             D.c.ended_on <= period.end)).all()
         assert [(code, fast) for code, fast, _, _ in rows] == \
             [(code, judged) for code, _, judged, _ in rows], period

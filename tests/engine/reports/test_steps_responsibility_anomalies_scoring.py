@@ -3,37 +3,27 @@ responsibility for lateness, anomalies, and the TT 01/2018 scoring scheme."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import update
 from sqlmodel import select
 
+from engine.lifecycle import Actor, Applicant, act
 from engine.lifecycle.models import Dossier, DossierEvent
-from engine.lifecycle.service import Actor, Applicant, act, receive
 from engine.reports import By, Period, figures
 from engine.reports.anomalies import AnomalySettings, anomalies
 from engine.reports.responsibility import responsibility
 from engine.reports.scoring import agency_grade, get_scheme, officer_grade
-from engine.timezone import VN_TZ
+from engine.samples import CLERK, DEPT, LEADER, OFFICER, received
+from engine.samples import local as at
 
-from .dataset import CENTRE, DEPT, MARCH_FROM, MARCH_TO
+from .dataset import MARCH_FROM, MARCH_TO
 
 MARCH = Period(MARCH_FROM, MARCH_TO)
-CLERK = Actor("clerk1", "clerk", CENTRE, "Nguyễn Thị Lan")
-OFFICER = Actor("officer1", "officer", DEPT, "Trần Văn Minh")
-LEADER = Actor("leader1", "leader", DEPT, "Lê Văn Hùng")
-COMPONENTS = [{"name": "Đơn đề nghị", "originals": 1, "copies": 0},
-              {"name": "Bản sao giấy tờ tùy thân", "originals": 0, "copies": 1}]
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=VN_TZ)
-
-
-def lived(session, received: str, steps: list[tuple[str, Actor, str]]) -> str:
-    d = receive(session, actor=CLERK, procedure_code="1.000001",
-                applicant=Applicant(name="Nguyễn Văn An"), components=COMPONENTS,
-                competent_agency=DEPT, at=at(received)).dossier
+def lived(session, received_at: str, steps: list[tuple[str, Actor, str]]) -> str:
+    d = received(session, at=at(received_at), applicant=Applicant(name="Nguyễn Văn An"))
     session.commit()
     for action, actor, when in steps:
         act(session, code=d.code, action=action, actor=actor, at=at(when),
