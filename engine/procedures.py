@@ -153,7 +153,9 @@ class ProcedureVersionRow(SQLModel, table=True):
 
 
 class NoVersionInForce(LookupError):
-    """No version of the procedure was in force on that date."""
+    """No version of the procedure was in force on that date: before its first version, or
+    from the day it was repealed. One error for the stored versions here and the catalogue's
+    ``Procedure.version_at`` (``workflows.schema`` re-exports it)."""
 
 
 def save_version(session: Session, *, spec: ProcedureSpec) -> ProcedureVersionRow:

@@ -11,11 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 
 from sqlalchemy import ColumnElement, Index
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from engine.timezone import local_instant
+
+
+class ReadKind(StrEnum):
+    """What was read: the values of ``ReadJournal.what``."""
+
+    DETAIL = "detail"  # the API's dossier detail
+    DOCUMENT = "document"  # a printed form (PDF)
+    PAGE = "page"  # the staff page /ho-so/{code}
+
+    @property
+    def label_vi(self) -> str:
+        return {"detail": "Xem chi tiết", "document": "Xem/in giấy tờ",
+                "page": "Mở trang hồ sơ"}[self.value]
 
 
 class ReadJournal(SQLModel, table=True):
@@ -33,7 +47,7 @@ class ReadJournal(SQLModel, table=True):
     role: str = Field(max_length=16)
     agency_code: str = Field(max_length=64)  # the reader's agency
     dossier_code: str = Field(max_length=64)
-    what: str = Field(max_length=32)  # detail | document | page
+    what: str = Field(max_length=32)  # a ReadKind
     document: str | None = Field(default=None, max_length=64)  # the form, for a PDF
     request_id: str | None = Field(default=None, max_length=64)
     client_address: str | None = Field(default=None, max_length=64)

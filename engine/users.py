@@ -13,6 +13,8 @@ from sqlmodel import Field, Session, SQLModel, select
 
 
 class Role(StrEnum):
+    """What a user does (domain §2.3), and who performs a catalogue step (``workflows``)."""
+
     CLERK = "clerk"  # cán bộ tiếp nhận và trả kết quả
     OFFICER = "officer"  # chuyên viên xử lý
     LEADER = "leader"  # lãnh đạo: phân công, ký duyệt, xin lỗi

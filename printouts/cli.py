@@ -13,14 +13,18 @@ from typing import Annotated
 
 import typer
 
+from engine.forms import Form
+
 print_app = typer.Typer(
     help="In biểu mẫu (Mẫu 01–07, TT 01/2018 và TT 03/2025) ra PDF.", no_args_is_help=True)
 
 
 class BatchForm(StrEnum):
-    apology = "apology"
-    register = "register"
-    receipt = "receipt"
+    """The forms ``motcua print batch`` renders from the sample (names of :class:`Form`)."""
+
+    apology = Form.APOLOGY.value
+    register = Form.REGISTER.value
+    receipt = Form.RECEIPT.value
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -45,7 +49,7 @@ def _engine():
     return make_engine(load_settings().database_url)
 
 
-def print_form(form: str, *, dossier: str | None, sample: bool, output: Path,
+def print_form(form: Form, *, dossier: str | None, sample: bool, output: Path,
                form_set: str | None = None, agency: str | None = None,
                date_from: str | None = None, date_to: str | None = None,
                copy: bool = False, user: str = "clerk", document_id: int | None = None) -> None:
@@ -55,8 +59,8 @@ def print_form(form: str, *, dossier: str | None, sample: bool, output: Path,
     from printouts.forms import FormNotInSet
     from printouts.overrides import OverrideError
 
-    source = agency if form == "register" else dossier
-    if sample == bool(source) or (form == "register" and dossier):
+    source = agency if form is Form.REGISTER else dossier
+    if sample == bool(source) or (form is Form.REGISTER and dossier):
         _fail("chọn một nguồn: --sample, hoặc --dossier MÃ (sổ theo dõi: --agency MÃ "
               "--from NGÀY --to NGÀY)")
     try:
@@ -65,7 +69,7 @@ def print_form(form: str, *, dossier: str | None, sample: bool, output: Path,
         renderer = Renderer()
         if sample:
             context = _sample_context(form, form_set)
-        elif form == "register":
+        elif form is Form.REGISTER:
             first, last = _parse_day(date_from, "--from"), _parse_day(date_to, "--to")
             if first is None or last is None:
                 _fail("sổ theo dõi hồ sơ cần --from và --to")
@@ -81,14 +85,14 @@ def print_form(form: str, *, dossier: str | None, sample: bool, output: Path,
                f"{output}")
 
 
-def _sample_context(form: str, form_set: str | None):
+def _sample_context(form: Form, form_set: str | None):
     from printouts.context import build, register_context
     from printouts.load import options_for
     from printouts.sample import AGENCIES, CENTRE, sample_bundle, sample_options, sample_register
 
     real = options_for(AGENCIES)  # an override folder, if configured, wins over the sample's
     options = sample_options(real.base_url, dict(real.overrides), form_set)
-    if form == "register":
+    if form is Form.REGISTER:
         dossiers, first, last = sample_register(60)
         return register_context(CENTRE, dossiers, AGENCIES, date_from=first, date_to=last,
                                 options=options)
@@ -110,13 +114,12 @@ def _register_context(agency: str, first: date, last: date, form_set: str | None
                        options=options_for(agencies, form_set=form_set))
 
 
-def _dossier_context(form: str, code: str, form_set: str | None, copy: bool, user: str,
+def _dossier_context(form: Form, code: str, form_set: str | None, copy: bool, user: str,
                      document_id: int | None, builder):
     from engine.db import session_scope
+    from engine.lifecycle import Actor, record_reprint
     from engine.lifecycle.errors import NotFound
-    from engine.lifecycle.service import Actor, record_reprint
     from printouts.context import pick_document
-    from printouts.forms import ENGINE_FORM
     from printouts.load import document_by_id, load_bundle, options_for
 
     with session_scope(_engine()) as session:
@@ -126,7 +129,7 @@ def _dossier_context(form: str, code: str, form_set: str | None, copy: bool, use
             _fail(exc.message, 3)
         options = options_for(bundle.agencies, form_set=form_set)
         document = None
-        if form in ENGINE_FORM:
+        if form.issued:
             document = document_by_id(session, document_id) if document_id else None
             if document_id and (document is None or document.dossier_id != bundle.dossier.id):
                 _fail(f"hồ sơ {code} không có văn bản số hiệu {document_id}", 3)
@@ -139,22 +142,22 @@ def _dossier_context(form: str, code: str, form_set: str | None, copy: bool, use
 
 
 def _register_form_commands() -> None:
-    from printouts.forms import FORMS
-
+    """One command per :class:`Form`, named by its value (``motcua print stop_notice``)."""
     helps = {
-        "receipt": "Mẫu 01 — Giấy tiếp nhận hồ sơ và hẹn trả kết quả (02 liên).",
-        "supplement": "Mẫu 02 — Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ.",
-        "refusal": "Mẫu 03 — Phiếu từ chối tiếp nhận giải quyết hồ sơ.",
-        "apology": "Mẫu 04 — Phiếu xin lỗi (2018) / Văn bản xin lỗi và đề nghị gia hạn (2025).",
-        "stop": "Mẫu 05 (2025) — Thông báo dừng giải quyết hồ sơ.",
-        "control": "Mẫu 05 (2018) / 06 (2025) — Phiếu kiểm soát quá trình giải quyết hồ sơ.",
-        "register": "Mẫu 06 (2018) / 07 (2025) — Sổ theo dõi hồ sơ (A4 ngang).",
+        Form.RECEIPT: "Mẫu 01 — Giấy tiếp nhận hồ sơ và hẹn trả kết quả (02 liên).",
+        Form.SUPPLEMENT_REQUEST: "Mẫu 02 — Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ.",
+        Form.REFUSAL: "Mẫu 03 — Phiếu từ chối tiếp nhận giải quyết hồ sơ.",
+        Form.APOLOGY: "Mẫu 04 — Phiếu xin lỗi (2018) / Văn bản xin lỗi và đề nghị gia hạn "
+                      "(2025).",
+        Form.STOP_NOTICE: "Mẫu 05 (2025) — Thông báo dừng giải quyết hồ sơ.",
+        Form.CONTROL: "Mẫu 05 (2018) / 06 (2025) — Phiếu kiểm soát quá trình giải quyết hồ sơ.",
+        Form.REGISTER: "Mẫu 06 (2018) / 07 (2025) — Sổ theo dõi hồ sơ (A4 ngang).",
     }
-    for name in FORMS:
-        print_app.command(name, help=helps[name])(_form_command(name))
+    for form in Form:
+        print_app.command(form.value, help=helps[form])(_form_command(form))
 
 
-def _form_command(name: str):
+def _form_command(name: Form):
     def command(
         output: Annotated[Path, typer.Option("--output", "-o", help="PDF file to write.")],
         dossier: Annotated[str | None, typer.Option(help="Dossier code (reads "

@@ -12,21 +12,24 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from engine.agencies import Agency
+from engine.clock import Classification
 from engine.deadline import TimeLimit, TimeUnit
+from engine.forms import Form, form_set_for
 from engine.lifecycle.models import Dossier, DossierEvent, DossierStep, IssuedDocument
-from engine.lifecycle.states import State
+from engine.lifecycle.states import Action, ReturnMethod, State
 from engine.procedures import ProcedureSpec
+from engine.text import nfc
 from engine.timezone import to_local
-from printouts.forms import CLI_FORM, ENGINE_FORM, FormSpec, form_set_for, form_spec
+from printouts.forms import FormSpec, form_spec
 from printouts.legal import (
     BLANK,
     date_vi,
     instant_short_vi,
     instant_vi,
-    nfc,
     place_date,
     short_date,
     short_instant,
@@ -70,15 +73,6 @@ class PrintOptions:
         return ""
 
 
-CLASSIFICATION_VI = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
-RETURN_METHOD_VI = {"counter": "Trực tiếp tại", "post": "Qua dịch vụ bưu chính công ích",
-                    "online": "Trực tuyến"}
-OUTCOME_VI = {
-    "transfer": "Chuyển hồ sơ", "forward": "Chuyển bước tiếp theo", "finish": "Có kết quả",
-    "send_back": "Trả lại bước trước", "request_supplement": "Yêu cầu bổ sung hồ sơ",
-    "refuse": "Từ chối giải quyết", "stop": "Dừng giải quyết", "withdraw": "Rút hồ sơ",
-    "return_result": "Trả kết quả", "receive": "Tiếp nhận", "accept_transfer": "Nhận hồ sơ",
-}
 APPLICANT_SIGNER = Signer(title="NGƯỜI NỘP HỒ SƠ", note="(Ký và ghi rõ họ tên)")
 CLERK_SIGNER = Signer(title="NGƯỜI TIẾP NHẬN HỒ SƠ", note="(Ký và ghi rõ họ tên)")
 GUIDE_SIGNER = Signer(title="NGƯỜI HƯỚNG DẪN", note="(Ký và ghi rõ họ tên)")
@@ -86,6 +80,25 @@ E_SIGNATURE_NOTE = "(Chữ ký số của {who} nếu là biểu mẫu điện t
 
 
 # ----- small helpers ------------------------------------------------------------------------
+
+def _label(enum: type[StrEnum], value: str | None, default: str = "") -> str:
+    """``value``'s Vietnamese label from its enum; a stored value the enum does not know (an
+    older row) prints as it is rather than failing the whole form."""
+    if not value:
+        return default
+    try:
+        return enum(value).label_vi
+    except ValueError:
+        return value
+
+
+def _outcome_vi(action: str | None) -> str:
+    """The control sheet's name for the action that closed a step (:attr:`Action.outcome_vi`)."""
+    try:
+        return Action(action).outcome_vi
+    except ValueError:
+        return action or ""
+
 
 def _agency(bundle_agencies: Mapping[str, Agency], code: str | None) -> Agency | None:
     return bundle_agencies.get(code or "")
@@ -220,27 +233,31 @@ def time_limit_vi(dossier: Dossier) -> str:
 
 
 def return_place_vi(dossier: Dossier, agencies: Mapping[str, Agency]) -> str:
-    method = dossier.return_method or "counter"
-    if method == "counter":
-        return f"Trực tiếp tại {agency_name(agencies, dossier.returning_agency)}"
-    if method == "post":
-        return f"Qua dịch vụ bưu chính công ích, địa chỉ: {dossier.applicant_address or BLANK}"
-    if method == "online":
-        return "Trực tuyến, trên Cổng Dịch vụ công quốc gia"
+    """The receipt's "Nơi trả kết quả": the method's label with where exactly."""
+    method = dossier.return_method or ReturnMethod.COUNTER
+    if method == ReturnMethod.COUNTER:
+        return f"{ReturnMethod.COUNTER.label_vi} tại " \
+               f"{agency_name(agencies, dossier.returning_agency)}"
+    if method == ReturnMethod.POST:
+        return f"{ReturnMethod.POST.label_vi}, địa chỉ: {dossier.applicant_address or BLANK}"
+    if method == ReturnMethod.ONLINE:
+        return f"{ReturnMethod.ONLINE.label_vi}, trên Cổng Dịch vụ công quốc gia"
     return method
 
 
-def pick_document(bundle: Bundle, form: str,
-                   document: IssuedDocument | None) -> IssuedDocument:
+def pick_document(bundle: Bundle, form: Form | str,
+                  document: IssuedDocument | None) -> IssuedDocument:
+    """``document``, or else the dossier's latest original of ``form`` (a copy when no
+    original is left)."""
     if document is not None:
         return document
-    engine_form = ENGINE_FORM[form]
-    candidates = [d for d in bundle.documents if d.form == engine_form]
+    form = Form(form)
+    candidates = [d for d in bundle.documents if d.form == form]
     originals = [d for d in candidates if d.copy_of is None]
     chosen = (originals or candidates)[-1:] if candidates else []
     if not chosen:
         raise MissingDocument(f"hồ sơ {bundle.dossier.code} chưa có văn bản '{form}' "
-                              f"({engine_form}) được cấp")
+                              f"({form.label_vi}) được cấp")
     return chosen[0]
 
 
@@ -249,7 +266,7 @@ def _receipt_day(dossier: Dossier) -> date:
     return to_local(instant).date()
 
 
-def _spec_for(form: str, bundle: Bundle, document: IssuedDocument | None,
+def _spec_for(form: Form, bundle: Bundle, document: IssuedDocument | None,
               options: PrintOptions) -> FormSpec:
     form_set = options.form_set or (document.form_set if document else None) \
         or form_set_for(_receipt_day(bundle.dossier))
@@ -312,8 +329,8 @@ def receipt_context(bundle: Bundle, document: IssuedDocument | None = None,
                     options: PrintOptions | None = None) -> dict[str, Any]:
     """Mẫu 01 — Giấy tiếp nhận hồ sơ và hẹn trả kết quả, two copies (domain §4.3)."""
     options = options or PrintOptions()
-    document = pick_document(bundle, "receipt", document)
-    spec = _spec_for("receipt", bundle, document, options)
+    document = pick_document(bundle, Form.RECEIPT, document)
+    spec = _spec_for(Form.RECEIPT, bundle, document, options)
     dossier = bundle.dossier
     issuer = dossier.receiving_agency
     ctx = _common(bundle, spec, document, issuer, options)
@@ -336,7 +353,7 @@ def receipt_context(bundle: Bundle, document: IssuedDocument | None = None,
         "signers": [
             _signer_dict(Signer(APPLICANT_SIGNER.title, note=APPLICANT_SIGNER.note,
                                 name=dossier.applicant_name)),
-            _staff_signer(CLERK_SIGNER, options, issuer, "receipt", document.issued_by,
+            _staff_signer(CLERK_SIGNER, options, issuer, Form.RECEIPT, document.issued_by,
                           electronic=spec.form_set == "2025"),
         ],
     })
@@ -358,15 +375,15 @@ def supplement_context(bundle: Bundle, document: IssuedDocument | None = None,
     """Mẫu 02 — Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (domain §4.4), sent through the
     one-stop unit even when the processing officer wrote it."""
     options = options or PrintOptions()
-    document = pick_document(bundle, "supplement", document)
-    spec = _spec_for("supplement", bundle, document, options)
+    document = pick_document(bundle, Form.SUPPLEMENT_REQUEST, document)
+    spec = _spec_for(Form.SUPPLEMENT_REQUEST, bundle, document, options)
     dossier = bundle.dossier
     issuer = dossier.receiving_agency
     ctx = _common(bundle, spec, document, issuer, options)
     payload = document.payload or {}
     override = options.override(issuer)
-    signer = _staff_signer(GUIDE_SIGNER, options, issuer, "supplement", document.issued_by,
-                           electronic=spec.form_set == "2025")
+    signer = _staff_signer(GUIDE_SIGNER, options, issuer, Form.SUPPLEMENT_REQUEST,
+                           document.issued_by, electronic=spec.form_set == "2025")
     contact = signer["name"] or options.staff_name(document.issued_by) or ctx["unit"]["name"]
     ctx.update({
         "applicant_label": "Tiếp nhận hồ sơ của" if spec.form_set == "2018" else "Hồ sơ của",
@@ -383,8 +400,8 @@ def refusal_context(bundle: Bundle, document: IssuedDocument | None = None,
     """Mẫu 03 — Phiếu từ chối tiếp nhận giải quyết hồ sơ (domain §4.5). At the counter the
     clerk signs; after appraisal the competent agency's head does [I]."""
     options = options or PrintOptions()
-    document = pick_document(bundle, "refusal", document)
-    spec = _spec_for("refusal", bundle, document, options)
+    document = pick_document(bundle, Form.REFUSAL, document)
+    spec = _spec_for(Form.REFUSAL, bundle, document, options)
     dossier = bundle.dossier
     payload = document.payload or {}
     at_reception = bool(payload.get("at_reception", True))
@@ -394,12 +411,12 @@ def refusal_context(bundle: Bundle, document: IssuedDocument | None = None,
         signers = [
             _signer_dict(Signer(APPLICANT_SIGNER.title, note=APPLICANT_SIGNER.note,
                                 name=dossier.applicant_name)),
-            _staff_signer(CLERK_SIGNER, options, issuer, "refusal", document.issued_by,
+            _staff_signer(CLERK_SIGNER, options, issuer, Form.REFUSAL, document.issued_by,
                           electronic=spec.form_set == "2025"),
         ]
         who = "Bộ phận tiếp nhận và trả kết quả"
     else:
-        signers = [_head_signer(options, bundle.agencies, issuer, "refusal")]
+        signers = [_head_signer(options, bundle.agencies, issuer, Form.REFUSAL)]
         who = agency_name(bundle.agencies, issuer)
     ctx.update({
         "applicant_label": ("Tiếp nhận hồ sơ của" if spec.form_set == "2018"
@@ -426,8 +443,8 @@ def apology_context(bundle: Bundle, document: IssuedDocument | None = None,
     """Mẫu 04 — apology and new date (2018) / apology and extension request (2025), issued by
     the competent agency (domain §4.6; decree118 §2.6)."""
     options = options or PrintOptions()
-    document = pick_document(bundle, "apology", document)
-    spec = _spec_for("apology", bundle, document, options)
+    document = pick_document(bundle, Form.APOLOGY, document)
+    spec = _spec_for(Form.APOLOGY, bundle, document, options)
     dossier = bundle.dossier
     issuer = dossier.competent_agency
     ctx = _common(bundle, spec, document, issuer, options)
@@ -448,7 +465,7 @@ def apology_context(bundle: Bundle, document: IssuedDocument | None = None,
         "new_appointment": date_vi(new_day),
         "reason": payload.get("reason") or BLANK,
         "recipients": ["Như trên", receiving, "Lưu: VT, hồ sơ"],
-        "signers": [_head_signer(options, bundle.agencies, issuer, "apology")],
+        "signers": [_head_signer(options, bundle.agencies, issuer, Form.APOLOGY)],
     })
     return nfc(ctx)
 
@@ -458,8 +475,8 @@ def stop_context(bundle: Bundle, document: IssuedDocument | None = None,
     """Mẫu 05 (TT 03/2025 only) — Thông báo dừng giải quyết hồ sơ; layout not published, fields
     per decree118 §3.2 [I]."""
     options = options or PrintOptions()
-    document = pick_document(bundle, "stop", document)
-    spec = _spec_for("stop", bundle, document, options)
+    document = pick_document(bundle, Form.STOP_NOTICE, document)
+    spec = _spec_for(Form.STOP_NOTICE, bundle, document, options)
     dossier = bundle.dossier
     issuer = dossier.receiving_agency
     ctx = _common(bundle, spec, document, issuer, options)
@@ -477,9 +494,14 @@ def stop_context(bundle: Bundle, document: IssuedDocument | None = None,
         "show_id_number": True,
         "recipients": ["Như trên", agency_name(bundle.agencies, dossier.competent_agency),
                        "Lưu: VT, hồ sơ"],
-        "signers": [_head_signer(options, bundle.agencies, issuer, "stop")],
+        "signers": [_head_signer(options, bundle.agencies, issuer, Form.STOP_NOTICE)],
     })
     return nfc(ctx)
+
+
+#: Step outcomes that hand the dossier back to the applicant (the control sheet's receiver).
+_TO_APPLICANT = frozenset({Action.REQUEST_SUPPLEMENT, Action.RETURN_RESULT, Action.REFUSE,
+                           Action.STOP, Action.WITHDRAW})
 
 
 def control_context(bundle: Bundle, options: PrintOptions | None = None) -> dict[str, Any]:
@@ -487,10 +509,10 @@ def control_context(bundle: Bundle, options: PrintOptions | None = None) -> dict
     hand-off, each classified against that step's own deadline (domain §4.8)."""
     options = options or PrintOptions()
     dossier = bundle.dossier
-    spec = _spec_for("control", bundle, None, options)
+    spec = _spec_for(Form.CONTROL, bundle, None, options)
     issuer = dossier.receiving_agency
     ctx = _common(bundle, spec, None, issuer, options)
-    receipt = next((d for d in bundle.documents if d.form == "receipt" and d.copy_of is None),
+    receipt = next((d for d in bundle.documents if d.form == Form.RECEIPT and d.copy_of is None),
                    None)
     agencies = bundle.agencies
     steps = list(bundle.steps)
@@ -500,8 +522,7 @@ def control_context(bundle: Bundle, options: PrintOptions | None = None) -> dict
             continue
         nxt = steps[i + 1] if i + 1 < len(steps) else None
         giver = f"{agency_name(agencies, step.unit, short=True)} ({step.step_name})"
-        if step.outcome in ("request_supplement", "return_result", "refuse", "stop",
-                            "withdraw") or nxt is None:
+        if step.outcome in _TO_APPLICANT or nxt is None:
             receiver = f"Tổ chức, cá nhân: {dossier.applicant_name}"
             receiver_person = dossier.collected_by if step.outcome == "return_result" else ""
         else:
@@ -514,8 +535,8 @@ def control_context(bundle: Bundle, options: PrintOptions | None = None) -> dict
             "at": instant_short_vi(step.finished_at),
             "giver_person": options.staff_name(step.finished_by) or (step.finished_by or ""),
             "receiver_person": receiver_person or "",
-            "result": CLASSIFICATION_VI.get(step.classification or "", ""),
-            "note": OUTCOME_VI.get(step.outcome or "", step.outcome or "")
+            "result": _label(Classification, step.classification),
+            "note": _outcome_vi(step.outcome)
             + ("; ghi lùi thời điểm" if any(e.at == step.finished_at
                                             for e in bundle.backdated) else ""),
         })
@@ -530,7 +551,7 @@ def control_context(bundle: Bundle, options: PrintOptions | None = None) -> dict
         "rows": rows,
         "current": (f"{current.step_name} — {agency_name(agencies, current.unit)} "
                     f"(từ {short_instant(current.started_at)})") if current else "",
-        "backdated": [f"{OUTCOME_VI.get(e.action, e.action)} ghi thời điểm "
+        "backdated": [f"{_outcome_vi(e.action)} ghi thời điểm "
                       f"{instant_short_vi(e.at)}, nhập vào hệ thống "
                       f"{instant_short_vi(e.recorded_at)} bởi "
                       f"{options.staff_name(e.actor_id) or e.actor_id}: "
@@ -592,7 +613,7 @@ def register_row(index: int, dossier: Dossier, agencies: Mapping[str, Agency], *
     head, _, tail = dossier.code.rpartition("-")
     head, _, middle = head.rpartition("-")
     result_in = dossier.ended_at if dossier.end_kind == "result_ready" else None
-    method = RETURN_METHOD_VI.get(dossier.return_method or "counter", dossier.return_method)
+    method = _label(ReturnMethod, dossier.return_method, ReturnMethod.COUNTER.label_vi)
     return {
         "index": str(index),
         "register_number": two_digits(dossier.register_number),
@@ -609,7 +630,7 @@ def register_row(index: int, dossier: Dossier, agencies: Mapping[str, Agency], *
         "transferred": when(dossier.transferred_at),
         "result_in": when(result_in),
         "returned": when(dossier.returned_at),
-        "method": method.replace("Trực tiếp tại", "Trực tiếp"),
+        "method": method,
         "signature": dossier.collected_by or "" if dossier.returned_at else "",
         "note": State(dossier.state).label_vi,
     }
@@ -622,7 +643,7 @@ def register_context(agency_code: str, dossiers: Sequence[Dossier],
     ``agency_code`` in the period, in register order. The set follows the period's first day
     unless ``options.form_set`` says otherwise."""
     options = options or PrintOptions()
-    spec = form_spec("register", options.form_set or form_set_for(date_from))
+    spec = form_spec(Form.REGISTER, options.form_set or form_set_for(date_from))
     columns = REGISTER_COLUMNS[spec.form_set]
     ordered = sorted(dossiers, key=lambda d: (d.register_year or 0, d.register_number or 0,
                                               d.received_at or d.created_at))
@@ -645,28 +666,29 @@ def register_context(agency_code: str, dossiers: Sequence[Dossier],
         "rows": [register_row(i, d, agencies, dates_only=spec.form_set == "2018")
                  for i, d in enumerate(ordered, start=1)],
         "count": str(len(ordered)),
-        "notes": list(options.override(agency_code).notes_for("register")),
+        "notes": list(options.override(agency_code).notes_for(Form.REGISTER)),
         "signers": [],
     }
     return nfc(ctx)
 
 
-BUILDERS = {"receipt": receipt_context, "supplement": supplement_context,
-            "refusal": refusal_context, "apology": apology_context, "stop": stop_context}
+BUILDERS = {Form.RECEIPT: receipt_context, Form.SUPPLEMENT_REQUEST: supplement_context,
+            Form.REFUSAL: refusal_context, Form.APOLOGY: apology_context,
+            Form.STOP_NOTICE: stop_context}
 
 
-def build(form: str, bundle: Bundle, document: IssuedDocument | None = None,
+def build(form: Form | str, bundle: Bundle, document: IssuedDocument | None = None,
           options: PrintOptions | None = None) -> dict[str, Any]:
-    """The context of ``form`` (a CLI form name or an engine form name) for one dossier."""
-    form = CLI_FORM.get(form, form)
-    if form == "control":
+    """The context of ``form`` (a :class:`~engine.forms.Form` value) for one dossier."""
+    if form == Form.CONTROL:
         return control_context(bundle, options)
-    if form == "register":
+    if form == Form.REGISTER:
         raise ValueError("sổ theo dõi hồ sơ in theo cơ quan và khoảng thời gian: "
                          "dùng register_context")
     if form not in BUILDERS:
         raise ValueError(f"mẫu không tồn tại: {form!r}")
+    form = Form(form)
     options = options or PrintOptions()
-    if form == "stop":  # fail with the set's own message before looking for a document
-        _spec_for("stop", bundle, document, options)
+    if form is Form.STOP_NOTICE:  # fail with the set's own message before looking for one
+        _spec_for(form, bundle, document, options)
     return BUILDERS[form](bundle, document, options)

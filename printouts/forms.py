@@ -1,24 +1,22 @@
-"""The two form sets: numbers and titles (domain §4.1; decree118 §3.1).
+"""The two form sets as printed: each form's number and title per set (domain §4.1;
+decree118 §3.1).
 
-A dossier is printed with the set in force on its receipt date (``IssuedDocument.form_set``,
-chosen by the engine with ``FORM_SET_2025_FROM``): TT 01/2018/TT-VPCP (Mẫu 01–06) before
-15/9/2025, TT 03/2025/TT-VPCP (Mẫu 01–07) from then on.
+Form names are :class:`engine.forms.Form`'s values everywhere (engine storage, the CLI, the
+API, the templates); which set a dossier uses is :func:`engine.forms.form_set_for` on its
+receipt date (``IssuedDocument.form_set``). This module only holds what the law prints:
+TT 01/2018/TT-VPCP (Mẫu 01–06) and TT 03/2025/TT-VPCP (Mẫu 01–07).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from enum import StrEnum
 
-from engine.lifecycle.service import FORM_SET_2025_FROM
+from engine.forms import Form, FormSet
 
-#: Form names on the command line, in the order of the annexes.
-FORMS = ("receipt", "supplement", "refusal", "apology", "stop", "control", "register")
-#: Command-line name → ``IssuedDocument.form`` (the control sheet and register are not issued).
-ENGINE_FORM = {"receipt": "receipt", "supplement": "supplement_request", "refusal": "refusal",
-               "apology": "apology", "stop": "stop_notice"}
-CLI_FORM = {v: k for k, v in ENGINE_FORM.items()}
-SETS = ("2018", "2025")
+#: The forms printed for one dossier, the names a document URL takes (the register covers an
+#: agency's period, not a dossier).
+DossierForm = StrEnum("DossierForm", {f.name: f.value for f in Form if f is not Form.REGISTER})
 
 
 class FormNotInSet(ValueError):
@@ -27,16 +25,28 @@ class FormNotInSet(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class FormSpec:
-    key: str  # receipt, supplement, …
-    form_set: str  # "2018" | "2025"
+    form: Form
+    form_set: FormSet
     number: str  # "01" … "07"
     title: str  # upper case, as printed
-    circular: str
-    landscape: bool = False  # the register is A4 landscape; every other form A5 portrait
+
+    @property
+    def key(self) -> str:
+        """The form's name: its template, its override keys, the page's CSS class."""
+        return self.form.value
 
     @property
     def template(self) -> str:
         return f"{self.key}.html"
+
+    @property
+    def circular(self) -> str:
+        return self.form_set.circular
+
+    @property
+    def landscape(self) -> bool:
+        """The register is A4 landscape; every other form A5 portrait."""
+        return self.form is Form.REGISTER
 
     @property
     def label(self) -> str:
@@ -50,24 +60,25 @@ class FormSpec:
             self.title]
 
 
-_CIRCULAR = {"2018": "Thông tư số 01/2018/TT-VPCP", "2025": "Thông tư số 03/2025/TT-VPCP"}
-_TABLE: dict[str, dict[str, tuple[str, str]]] = {
-    "2018": {
-        "receipt": ("01", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
-        "supplement": ("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"),
-        "refusal": ("03", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ"),
-        "apology": ("04", "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"),
-        "control": ("05", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"),
-        "register": ("06", "SỔ THEO DÕI HỒ SƠ"),
+#: Number and printed title of each form, per set; a form missing from a set does not exist
+#: in it (the stop notice in TT 01/2018).
+NUMBERS: dict[FormSet, dict[Form, tuple[str, str]]] = {
+    FormSet.TT01_2018: {
+        Form.RECEIPT: ("01", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
+        Form.SUPPLEMENT_REQUEST: ("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"),
+        Form.REFUSAL: ("03", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ"),
+        Form.APOLOGY: ("04", "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"),
+        Form.CONTROL: ("05", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"),
+        Form.REGISTER: ("06", "SỔ THEO DÕI HỒ SƠ"),
     },
-    "2025": {
-        "receipt": ("01", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
-        "supplement": ("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"),
-        "refusal": ("03", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ"),
-        "apology": ("04", "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT"),
-        "stop": ("05", "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ"),
-        "control": ("06", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"),
-        "register": ("07", "SỔ THEO DÕI HỒ SƠ"),
+    FormSet.TT03_2025: {
+        Form.RECEIPT: ("01", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
+        Form.SUPPLEMENT_REQUEST: ("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"),
+        Form.REFUSAL: ("03", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ"),
+        Form.APOLOGY: ("04", "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT"),
+        Form.STOP_NOTICE: ("05", "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ"),
+        Form.CONTROL: ("06", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"),
+        Form.REGISTER: ("07", "SỔ THEO DÕI HỒ SƠ"),
     },
 }
 
@@ -78,21 +89,22 @@ _TITLE_BREAKS = {
 }
 
 
-def form_set_for(day: date) -> str:
-    """The set in force for a dossier received on ``day`` (same rule as the engine)."""
-    return "2025" if day >= FORM_SET_2025_FROM else "2018"
-
-
-def form_spec(key: str, form_set: str) -> FormSpec:
-    if key not in FORMS:
-        raise ValueError(f"mẫu không tồn tại: {key!r}; chọn một trong {', '.join(FORMS)}")
-    if form_set not in _TABLE:
-        raise ValueError(f"bộ mẫu không tồn tại: {form_set!r}; chọn 2018 hoặc 2025")
-    entry = _TABLE[form_set].get(key)
+def form_spec(form: Form | str, form_set: FormSet | str) -> FormSpec:
+    """What ``form`` prints in ``form_set``; a ``ValueError`` names the choices for an unknown
+    form or set, :class:`FormNotInSet` says why the stop notice is missing from 2018."""
+    try:
+        form = Form(form)
+    except ValueError:
+        raise ValueError(f"mẫu không tồn tại: {form!r}; chọn một trong "
+                         f"{', '.join(Form)}") from None
+    try:
+        form_set = FormSet(form_set)
+    except ValueError:
+        raise ValueError(f"bộ mẫu không tồn tại: {form_set!r}; chọn 2018 hoặc 2025") from None
+    entry = NUMBERS[form_set].get(form)
     if entry is None:
         raise FormNotInSet(
-            f"bộ mẫu {_CIRCULAR[form_set]} không có mẫu '{key}' (Thông báo dừng giải quyết hồ "
+            f"bộ mẫu {form_set.circular} không có mẫu '{form}' (Thông báo dừng giải quyết hồ "
             "sơ chỉ có từ Thông tư 03/2025/TT-VPCP, áp dụng cho hồ sơ tiếp nhận từ 15/9/2025)")
     number, title = entry
-    return FormSpec(key, form_set, number, title, _CIRCULAR[form_set],
-                    landscape=key == "register")
+    return FormSpec(form, form_set, number, title)

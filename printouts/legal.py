@@ -7,27 +7,13 @@ a leading zero ("ngày 05 tháng 02 năm 2026"); the other months do not ("ngày
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
 
+from engine.text import nfc
 from engine.timezone import to_local
 
 #: The same dotted blank the annexes print where a value is not known.
 BLANK = "…"
-
-
-def nfc(value: Any) -> Any:
-    """NFC-normalise every string in a (nested) value; other values are kept as they are."""
-    if isinstance(value, str):
-        return value if unicodedata.is_normalized("NFC", value) else \
-            unicodedata.normalize("NFC", value)
-    if isinstance(value, Mapping):
-        return {k: nfc(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [nfc(v) for v in value]
-    return value
 
 
 def day_vi(day: int) -> str:

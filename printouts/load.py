@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from engine.agencies import Agency
+from engine.lifecycle import documents_of, events_of, get_dossier, spec_of, steps_of
 from engine.lifecycle.backdating import FLAG as BACKDATED
 from engine.lifecycle.models import Dossier, IssuedDocument
-from engine.lifecycle.service import documents_of, events_of, get_dossier, spec_of, steps_of
 from engine.procedures import NoVersionInForce
 from engine.timezone import local_instant
 from printouts.context import Bundle, PrintOptions

@@ -9,9 +9,10 @@ Example (every key optional)::
     hotline: "0225 3 123 456"
     notes:                                  # extra "Ghi chú" lines, per form or for "all"
       receipt: ["Tra cứu tình trạng hồ sơ bằng mã QR hoặc gọi đường dây nóng."]
-    signers:                                # right-hand signature block, per form
+    signers:                                # right-hand signature block, per form (the
+                                            # names of engine.forms.Form)
       apology: {prefix: "KT.", title: "GIÁM ĐỐC", position: "PHÓ GIÁM ĐỐC", name: "Trần Văn B"}
-      stop: {prefix: "TL.", title: "GIÁM ĐỐC", position: "TRƯỞNG PHÒNG", name: "Lê Thị C"}
+      stop_notice: {prefix: "TL.", title: "GIÁM ĐỐC", position: "TRƯỞNG PHÒNG", name: "Lê Thị C"}
     staff:                                  # user id → full name, for the people who sign
       clerk1: "Nguyễn Thị Lan"
 
@@ -28,13 +29,15 @@ from typing import Any
 
 import yaml
 
-from printouts.legal import nfc
+from engine.forms import Form
+from engine.text import nfc
 
 ENV_VAR = "MOTCUA_PRINT_OVERRIDES"
 FILE_NAME = "override.yaml"
 #: Authority prefixes of ND 30/2020 (Phụ lục I): thay mặt, ký thay, thừa lệnh, quyền, thừa ủy quyền.
 PREFIXES = ("", "TM.", "KT.", "TL.", "Q.", "TUQ.")
-SIGNER_FORMS = ("receipt", "supplement", "refusal", "apology", "stop", "control", "register")
+#: Keys of ``signers`` and ``notes``: the form names (:class:`engine.forms.Form`).
+SIGNER_FORMS = tuple(Form)
 NOTE_KEYS = (*SIGNER_FORMS, "all")
 _KEYS = {"place_name", "parent_name", "unit_name", "logo", "hotline", "notes", "signers", "staff"}
 _SIGNER_KEYS = {"prefix", "title", "position", "name"}

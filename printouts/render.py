@@ -12,12 +12,12 @@ reference for the output.
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from engine.text import nfc
 from printouts.copies import CannotShare, split_copies
 from printouts.fonts import FontSet, find_fonts
 from printouts.xhtml import html_classes, parse
@@ -46,7 +46,7 @@ def stylesheet_text(fonts: FontSet) -> str:
 
 def render_html(env: jinja2.Environment, context: dict[str, Any]) -> str:
     html = env.get_template(f"{context['form']['key']}.html").render(**context)
-    return html if unicodedata.is_normalized("NFC", html) else unicodedata.normalize("NFC", html)
+    return nfc(html)
 
 
 class Renderer:

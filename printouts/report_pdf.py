@@ -8,7 +8,6 @@ Own template (``templates/reports/report.html``) and font loading, separate from
 from __future__ import annotations
 
 import base64
-import unicodedata
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from engine.reports.exports import (
 )
 from engine.reports.figures import DEFINITIONS, Figures
 from engine.reports.processing import ProcedureTime
+from engine.text import nfc
 
 TEMPLATES = Path(__file__).parent / "templates" / "reports"
 FONT_DIRS = (Path("/usr/share/fonts/truetype/liberation2"),
@@ -156,7 +156,7 @@ def render_report_html(fig: Figures, ii06a: Figures, *, charts: dict[str, Any],
         register=register, register_header=REGISTER_HEADER,
         register_truncated=register_truncated, definitions=list(DEFINITIONS.items()),
         fonts=_fonts())
-    return unicodedata.normalize("NFC", html)
+    return nfc(html)
 
 
 def write_report_pdf(path: Path | str, html: str) -> None:

@@ -68,7 +68,8 @@ def sample_options(base_url: str = DEFAULT_BASE_URL,
     """Options with the sample's staff names and signers, unless real overrides are given."""
     built_in = {
         CENTRE: AgencyOverride(code=CENTRE, staff=STAFF, hotline="0225 3 123 456",
-                               signers={"stop": {"title": "GIÁM ĐỐC", "name": "Lê Thị Thu"}}),
+                               signers={"stop_notice": {"title": "GIÁM ĐỐC",
+                                                       "name": "Lê Thị Thu"}}),
         DEPT: AgencyOverride(code=DEPT, staff=STAFF, signers={
             "apology": {"prefix": "KT.", "title": "GIÁM ĐỐC", "position": "PHÓ GIÁM ĐỐC",
                         "name": "Trần Văn Bình"},

@@ -7,7 +7,8 @@ legal texts. A dossier stays on the version in force on its receipt date (domain
 :meth:`Procedure.version_at` picks the one for a given day.
 
 Units reuse :class:`engine.deadline.TimeUnit` and :class:`engine.clock.SupplementEffect` so the
-catalogue can never hold a unit the deadline engine cannot count.
+catalogue can never hold a unit the deadline engine cannot count; a step's role is
+:class:`engine.users.Role`, the role its holder has as a user.
 
 Validation happens here, not in the loader, so a procedure built in code (tests, imports,
 an admin screen) is held to the same rules as one read from YAML. Cross-field errors are raised
@@ -18,7 +19,6 @@ at the exact YAML line (a step, not the whole version).
 from __future__ import annotations
 
 import bisect
-import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -34,7 +34,10 @@ from pydantic import (
 
 from engine.clock import SupplementEffect
 from engine.deadline import TimeLimit, TimeUnit
+from engine.procedures import NoVersionInForce
+from engine.text import nfc
 from engine.timezone import to_local
+from engine.users import Role
 
 __all__ = [
     "DISTRICT_ABOLISHED_ON",
@@ -58,7 +61,6 @@ __all__ = [
     "Step",
     "StepAction",
     "StepUnit",
-    "nfc",
 ]
 
 #: Office hours in one working day, used to compare step budgets with a day-based limit.
@@ -83,30 +85,10 @@ class LocatedError(ValueError):
         self.loc: tuple[str | int, ...] = loc
 
 
-class NoVersionInForce(LookupError):
-    """No version of the procedure applies on the requested day (before the first version,
-    or after the procedure was repealed)."""
-
-
-def nfc(value: Any) -> Any:
-    """``value`` with every string NFC-normalised, recursively through dicts and lists.
-
-    Vietnamese text typed on different systems arrives composed (NFC) or decomposed (NFD);
-    they look identical but compare, sort and search differently, and mixed forms break PDF
-    output (domain §7.7). Everything is stored NFC.
-    """
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, dict):
-        return {nfc(key): nfc(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(nfc(item) for item in value)
-    return value
-
-
 class CatalogueModel(BaseModel):
     """Base for catalogue models: immutable, unknown keys rejected (typos must not pass
-    silently), strings stripped and NFC-normalised."""
+    silently), strings stripped and NFC-normalised (:func:`engine.text.nfc`, keys too: text
+    typed on another system may arrive decomposed, domain §7.7)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -152,16 +134,6 @@ def _reject_district(value: Any) -> Any:
 
 #: A :class:`Level` that explains why ``huyen`` is refused instead of listing the enum.
 LevelField = Annotated[Level, BeforeValidator(_reject_district)]
-
-
-class Role(StrEnum):
-    """Who performs a step (domain §2.3)."""
-
-    CLERK = "clerk"  # cán bộ tiếp nhận (one-stop unit)
-    OFFICER = "officer"  # chuyên viên / công chức xử lý
-    LEADER = "leader"  # lãnh đạo ký duyệt
-    AUDITOR = "auditor"  # kiểm soát TTHC, read-only
-    ADMIN = "admin"
 
 
 class OnlineService(StrEnum):

@@ -17,8 +17,9 @@ from printouts.render import Renderer
 from printouts.sample import AGENCIES, CENTRE, sample_bundle, sample_options, sample_register
 
 FORMS_BY_SET = {
-    "2018": ["receipt", "supplement", "refusal", "apology", "control", "register"],
-    "2025": ["receipt", "supplement", "refusal", "apology", "stop", "control", "register"],
+    "2018": ["receipt", "supplement_request", "refusal", "apology", "control", "register"],
+    "2025": ["receipt", "supplement_request", "refusal", "apology", "stop_notice", "control",
+             "register"],
 }
 CASES = [(s, f) for s, forms in FORMS_BY_SET.items() for f in forms]
 

@@ -15,8 +15,8 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize(("form", "set_", "number"), [
-    ("receipt", "2025", "01"), ("supplement", "2018", "02"), ("refusal", "2025", "03"),
-    ("apology", "2018", "04"), ("stop", "2025", "05"), ("control", "2018", "05"),
+    ("receipt", "2025", "01"), ("supplement_request", "2018", "02"), ("refusal", "2025", "03"),
+    ("apology", "2018", "04"), ("stop_notice", "2025", "05"), ("control", "2018", "05"),
     ("register", "2025", "07"),
 ])
 def test_sample_of_every_form(tmp_path, form, set_, number):
@@ -29,7 +29,8 @@ def test_sample_of_every_form(tmp_path, form, set_, number):
 
 def test_errors_are_one_clear_line(tmp_path):
     out = tmp_path / "x.pdf"
-    result = runner.invoke(app, ["print", "stop", "--sample", "--set", "2018", "-o", str(out)])
+    result = runner.invoke(app, ["print", "stop_notice", "--sample", "--set", "2018",
+                                 "-o", str(out)])
     assert result.exit_code == 3 and "03/2025" in result.output
     result = runner.invoke(app, ["print", "receipt", "-o", str(out)])
     assert result.exit_code == 2 and "chọn một nguồn" in result.output

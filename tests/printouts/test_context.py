@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from engine.forms import form_set_for
 from engine.timezone import VN_TZ
 from printouts.context import MissingDocument, build, head_signer
 from printouts.fonts import FontMissing, find_fonts
-from printouts.forms import FormNotInSet, form_set_for, form_spec
+from printouts.forms import FormNotInSet, form_spec
 from printouts.legal import date_vi, instant_vi, place_date
 from printouts.overrides import OverrideError, load_override, parse_override
 from printouts.qr import public_base_url, status_url
@@ -52,12 +53,12 @@ def test_form_sets_by_receipt_date_numbers_and_titles():
         "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ", "GIA HẠN THỜI GIAN GIẢI QUYẾT"]
     assert form_spec("register", "2025").landscape
     with pytest.raises(FormNotInSet, match="03/2025"):
-        form_spec("stop", "2018")
+        form_spec("stop_notice", "2018")
 
 
 def test_stop_notice_of_a_2018_dossier_is_a_clear_error():
     with pytest.raises(FormNotInSet):
-        build("stop", sample_bundle(set_2018=True), None, sample_options())
+        build("stop_notice", sample_bundle(set_2018=True), None, sample_options())
 
 
 def test_a_form_never_issued_is_a_clear_error():

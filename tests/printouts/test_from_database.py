@@ -9,10 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.agencies import Agency
-from engine.lifecycle.service import Actor, Applicant, act, documents_of, receive, record_reprint
+from engine.clock import Classification
+from engine.lifecycle import Actor, Applicant, act, documents_of, receive, record_reprint
 from engine.procedures import ProcedureSpec, save_version
 from engine.timezone import VN_TZ
-from printouts.context import CLASSIFICATION_VI, build, register_context
+from printouts.context import build, register_context
 from printouts.load import load_bundle, options_for, register_dossiers
 from service.cli import app
 
@@ -103,7 +104,7 @@ def test_a_received_dossier_prints_its_receipt_control_sheet_and_apology(process
     assert "Mẫu số 06" in text and "1. Giao: TTPVHCC TP Hải Phòng (Tiếp nhận)" in text
     assert "3. Nhận: TTPVHCC TP Hải Phòng (Trả kết quả)" in text
     assert "4. Nhận: Tổ chức, cá nhân: Trần Thị Ngọc Ánh" in text
-    labels = [CLASSIFICATION_VI[s.classification] for s in bundle.steps]
+    labels = [Classification(s.classification).label_vi for s in bundle.steps]
     assert len(labels) == 4  # every step closed and classified against its own deadline
     assert all(label in text for label in labels)
     apology = tmp_path / "apology.pdf"
@@ -176,8 +177,9 @@ def test_cli_prints_from_the_database_and_records_a_copy(processed, database_url
                                  "2026-02-01", "--to", "2026-02-28", "-o", str(out)], env=env)
     assert result.exit_code == 0, result.output
     assert code.split("-")[-1] in pdf_text(out)
-    result = runner.invoke(app, ["print", "stop", "--dossier", code, "-o", str(out)], env=env)
-    assert result.exit_code == 3 and "chưa có văn bản 'stop'" in result.output
+    result = runner.invoke(app, ["print", "stop_notice", "--dossier", code, "-o", str(out)],
+                           env=env)
+    assert result.exit_code == 3 and "chưa có văn bản 'stop_notice'" in result.output
     result = runner.invoke(app, ["print", "receipt", "--dossier", "KHÔNG-CÓ", "-o", str(out)],
                            env=env)
     assert result.exit_code == 3 and "không tìm thấy hồ sơ" in result.output

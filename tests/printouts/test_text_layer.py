@@ -14,13 +14,13 @@ COMMON_HEADER = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập 
 TITLES = {
     ("2018", "receipt"): ("01", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
     ("2025", "receipt"): ("01", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"),
-    ("2018", "supplement"): ("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"),
-    ("2025", "supplement"): ("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"),
+    ("2018", "supplement_request"): ("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"),
+    ("2025", "supplement_request"): ("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ"),
     ("2018", "refusal"): ("03", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ"),
     ("2025", "refusal"): ("03", "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ"),
     ("2018", "apology"): ("04", "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"),
     ("2025", "apology"): ("04", "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT"),
-    ("2025", "stop"): ("05", "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ"),
+    ("2025", "stop_notice"): ("05", "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ"),
     ("2018", "control"): ("05", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"),
     ("2025", "control"): ("06", "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"),
     ("2018", "register"): ("06", "SỔ THEO DÕI HỒ SƠ"),
@@ -69,7 +69,7 @@ def expected(form: str, form_set: str) -> list[str]:
                 "NGƯỜI NỘP HỒ SƠ", "NGƯỜI TIẾP NHẬN HỒ SƠ", "(Ký và ghi rõ họ tên)",
                 "Phạm Thu Hà", "Ghi chú:", "được lập thành 02 liên",
                 "http://127.0.0.1:8000/tra-cuu"]
-    if form == "supplement":
+    if form == "supplement_request":
         return [*header, "Số: 03/HDHS", f"Mã hồ sơ: {code(form_set)}", f"{unit_label} {centre}",
                 "Tiếp nhận hồ sơ của:" if y18 else "Hồ sơ của:", *APPLICANT,
                 f"Nội dung yêu cầu giải quyết: {PROCEDURE}",
@@ -100,7 +100,7 @@ def expected(form: str, form_set: str) -> list[str]:
                 "hẹn lại" if y18 else "đề nghị gia hạn thời gian giải quyết",
                 "Nơi nhận:", "- Như trên;", f"- {centre};", "- Lưu: VT, hồ sơ.",
                 "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Trần Văn Bình"]
-    if form == "stop":
+    if form == "stop_notice":
         return [*header, "Số: 01/TBDG", f"Mã hồ sơ: {code(form_set)}",
                 "Kính gửi: Nguyễn Thị Ngọc Ánh", id_line, f"Địa chỉ: {APPLICANT[1]}",
                 f"Nội dung yêu cầu giải quyết: {PROCEDURE}",
