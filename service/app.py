@@ -30,12 +30,13 @@ from service.api import (
     readjournal,
     reports,
 )
+from service.api.schemas.deadline import Deadline
 from service.auth import signing_key
 from service.exposure import check_metrics_access, docs_urls
 from service.metrics import Metrics, MetricsMiddleware
 from service.problems import problem_response
 from service.ratelimit import Limits, utcnow
-from service.resilience import DatabaseRetry, readiness, readiness_engine
+from service.resilience import DatabaseRetry, readiness, readiness_engine, unavailable_answer
 from service.sessions import SessionSettings
 from service.web import pages
 
@@ -53,7 +54,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.session_settings = SessionSettings.from_env()
     app.state.metrics = Metrics()
 
-    problems.install(app)
+    problems.install(app, fallback=unavailable_answer)
     # Innermost middleware: retries a request whose connection broke before COMMIT, else 503.
     app.add_middleware(DatabaseRetry, engine=app.state.engine)
     # The cookie holds only a session record's id (service/sessions.py) and the CSRF token.
@@ -101,20 +102,21 @@ def create_app(database_url: str | None = None) -> FastAPI:
         check_metrics_access(request)  # MOTCUA_METRICS_TOKEN / MOTCUA_METRICS_ALLOW
         return Response(app.state.metrics.render(), media_type="text/plain; version=0.0.4")
 
-    @app.get("/api/v1/deadline", tags=["calendar"], summary="Tính ngày hẹn trả")
+    @app.get("/api/v1/deadline", tags=["calendar"], summary="Tính ngày hẹn trả",
+             response_model=Deadline)
     def deadline(
         received: Annotated[datetime, Query(description="Thời điểm tiếp nhận (ISO 8601)")],
         limit: Annotated[float, Query(ge=0, le=3650)] = 0,
         unit: TimeUnit = TimeUnit.WORKING_DAYS,
-    ) -> JSONResponse:
+    ) -> Deadline | JSONResponse:
         """Due date of a time limit on the national calendar, with its explanation."""
         try:
             due = compute_due(assume_local(received), TimeLimit(limit, unit), national_calendar())
         except (ValueError, CalendarRangeError) as exc:
             return problem_response(422, "invalid-deadline", "Không tính được ngày hẹn trả",
                                     str(exc))
-        return JSONResponse({"due": due.due_date.isoformat(), "due_at": due.due_at.isoformat(),
-                             "explanation": due.explanation()})
+        return Deadline(due=due.due_date.isoformat(), due_at=due.due_at.isoformat(),
+                        explanation=due.explanation())
 
     return app
 

@@ -7,17 +7,34 @@ A Typer sub-app whose two commands are meant to sit at the top level of ``motcua
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import or_
+from sqlmodel import Session
 
-from engine.reports.figures import By
+from engine.db import make_engine
+from engine.reports import DEFINITIONS, By, Options, Period, drill, exports, figures
+from engine.reports.anomalies import AnomalySettings, anomalies
+from engine.reports.history import import_lines
+from engine.reports.processing import average_processing_time
+from engine.reports.responsibility import responsibility
+from engine.reports.scoring import get_scheme
+from engine.reports.sql import D
+from engine.settings import load_settings
+from printouts.report_pdf import REGISTER_PDF_LIMIT, render_report_html, write_report_pdf
 
 reports_app = typer.Typer(help="Báo cáo, chỉ số và nhập dữ liệu lịch sử.")
 
@@ -47,9 +64,6 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _engine():
-    from engine.db import make_engine
-    from engine.settings import load_settings
-
     return make_engine(load_settings().database_url)
 
 
@@ -59,9 +73,6 @@ def _progress(enabled: bool, total: int):
     if not enabled:
         yield lambda label, *_: None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True) as bar:
@@ -117,13 +128,6 @@ def report(
                                                         "chạy trên terminal).")] = None,
 ) -> None:
     """Báo cáo kết quả giải quyết TTHC của một kỳ (Biểu II.06a, sổ theo dõi, chỉ số …)."""
-    from sqlalchemy import or_
-    from sqlmodel import Session
-
-    from engine.reports.figures import Options
-    from engine.reports.period import Period
-    from engine.reports.sql import D
-
     try:
         period = Period(_day(date_from, "--from"), _day(date_to, "--to"))
     except ValueError as exc:
@@ -145,11 +149,6 @@ def report(
 
 def _report(session, period, by, fmt, output, kind, figure, key, where, options, scheme,
             receipt_delay_hours, reporting_unit, receiving_unit, step) -> None:
-    from datetime import timedelta
-
-    from engine.reports import exports
-    from engine.reports.figures import DEFINITIONS, drill, figures
-
     if kind is Kind.figures:
         fig = figures(session, period, by, where=where, options=options, progress=step)
         if fmt is Format.json:
@@ -159,8 +158,6 @@ def _report(session, period, by, fmt, output, kind, figure, key, where, options,
         elif fmt is Format.table:
             _table(fig)
         else:
-            from engine.reports.processing import average_processing_time
-
             step("Biểu II.06a")
             ii06a = fig if by is not By.NONE else figures(session, period, By.FIELD,
                                                           where=where, options=options)
@@ -189,9 +186,6 @@ def _report(session, period, by, fmt, output, kind, figure, key, where, options,
             _write(json.dumps([dict(zip(exports.REGISTER_HEADER, r, strict=True))
                                for r in rows], ensure_ascii=False, indent=2), output)
         else:
-            import csv
-            import io
-
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(exports.REGISTER_HEADER)
@@ -211,21 +205,13 @@ def _report(session, period, by, fmt, output, kind, figure, key, where, options,
             _write("\n".join(codes) + ("\n" if codes else ""), output)
         return
     if kind is Kind.processing:
-        from engine.reports.processing import average_processing_time
-
         data: Any = [t.as_dict() for t in average_processing_time(session, period, where=where)]
     elif kind is Kind.responsibility:
-        from engine.reports.responsibility import responsibility
-
         data = responsibility(session, period, where=where).as_dict()
     elif kind is Kind.anomalies:
-        from engine.reports.anomalies import AnomalySettings, anomalies
-
         data = anomalies(session, period, where=where, settings=AnomalySettings(
             receipt_entry_delay=timedelta(hours=receipt_delay_hours))).as_dict()
     elif kind is Kind.scoring:
-        from engine.reports.scoring import get_scheme
-
         data = get_scheme(scheme).score(session, period, where=where,
                                         include_dossiers=True).as_dict()
     else:
@@ -237,11 +223,6 @@ def _report(session, period, by, fmt, output, kind, figure, key, where, options,
 
 def _pdf(session, period, fig, ii06a, times, where, output, reporting_unit, receiving_unit,
          step, *, register: bool) -> None:
-    from itertools import islice
-
-    from engine.reports import exports
-    from printouts.report_pdf import REGISTER_PDF_LIMIT, render_report_html, write_report_pdf
-
     step("Biểu đồ")
     charts = exports.chart_data(session, period, where=where)
     rows, truncated = None, False
@@ -258,9 +239,6 @@ def _pdf(session, period, fig, ii06a, times, where, output, reporting_unit, rece
 
 
 def _table(fig) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(title=f"Kết quả giải quyết TTHC {fig.period.start:%d/%m/%Y}–"
                         f"{fig.period.end:%d/%m/%Y}")
     for name in ("Nhóm", "Tiếp nhận", "Từ kỳ trước", "Trước hạn", "Đúng hạn", "Quá hạn",
@@ -288,10 +266,6 @@ def import_history(
     progress: Annotated[bool | None, typer.Option(help="Thanh tiến trình.")] = None,
 ) -> None:
     """Nhập hồ sơ lịch sử (định dạng 'motcua replay' + procedure, agency, code)."""
-    from sqlmodel import Session
-
-    from engine.reports.history import import_lines
-
     try:
         stream = sys.stdin if str(file) == "-" else file.open(encoding="utf-8")
     except OSError as exc:

@@ -13,7 +13,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from engine.access import AuthSession
-from engine.lifecycle.service import Actor
+from engine.lifecycle import Actor
 from engine.users import Role, User
 from service.auth import read_token
 from service.problems import Problem

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -61,7 +62,14 @@ def problem_response(status: int, type_: str, title: str, detail: str | None = N
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def install(app: FastAPI) -> None:
+#: A last look at an unexpected error before it becomes a 500: an answer, or None.
+Fallback = Callable[[Request, Exception], Response | None]
+
+
+def install(app: FastAPI, *, fallback: Fallback | None = None) -> None:
+    """Every error as problem+json. ``fallback`` may answer an unexpected error otherwise
+    (``service.resilience.unavailable_answer``: 503 while the database is away)."""
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.type, exc.title, exc.detail, request,
@@ -106,12 +114,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        from service.resilience import database_unavailable, unavailable_response
-
-        if database_unavailable(exc):  # normally answered by resilience.DatabaseRetry
-            log.error("database unavailable on %s %s: %s", request.method, request.url.path,
-                      exc)
-            return unavailable_response(request)
+        answer = fallback(request, exc) if fallback else None
+        if answer is not None:
+            return answer
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(500, "internal", TITLES[500],
                                 "Đã ghi nhận lỗi; vui lòng thử lại hoặc báo quản trị.", request)

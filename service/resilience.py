@@ -81,6 +81,16 @@ def unavailable_response(request: Request | None = None) -> Response:
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+def unavailable_answer(request: Request, exc: Exception) -> Response | None:
+    """The app's last-resort handler asks here first (``problems.install(fallback=…)``): a
+    database that is away is a 503, not a 500 — normally :class:`DatabaseRetry` answers it
+    before, this catches what escapes it."""
+    if not database_unavailable(exc):
+        return None
+    log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return unavailable_response(request)
+
+
 # ----- one retry of a request whose connection broke before COMMIT ----------------------------
 
 @dataclass

@@ -1,16 +1,28 @@
-"""JSON views of dossiers, shared by the CLI and the HTTP API (so both say the same thing)."""
+"""Dossiers as their public shapes (``service/api/schemas/dossiers.py``), shared by the CLI
+and the HTTP API so that both say the same thing. Instants are written in Vietnam time."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlmodel import Session
 
+from engine.lifecycle import allowed_actions, documents_of, events_of, steps_of
 from engine.lifecycle.models import Dossier, DossierEvent, DossierStep, IssuedDocument
-from engine.lifecycle.service import allowed_actions, documents_of, events_of, steps_of
 from engine.lifecycle.states import State
 from engine.timezone import to_local
+from service.api.schemas.common import Limit
+from service.api.schemas.dossiers import (
+    ApplicantPublic,
+    DocumentPublic,
+    DossierDetail,
+    DossierSummary,
+    EventActor,
+    EventPublic,
+    ProcedureRef,
+    RegisterEntry,
+    StepPublic,
+)
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -21,61 +33,71 @@ def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat()
 
 
-def dossier_summary(dossier: Dossier) -> dict[str, Any]:
+def summary_fields(dossier: Dossier) -> dict[str, object]:
+    """The fields of :class:`DossierSummary`, for the shapes that extend it."""
     state = State(dossier.state)
-    return {
-        "code": dossier.code,
-        "procedure": {"code": dossier.procedure_code, "name": dossier.procedure_name,
-                      "version": _iso(dossier.procedure_version)},
-        "state": state.value, "status_code": dossier.status_code, "status": state.label_vi,
-        "channel": dossier.channel,
-        "receiving_agency": dossier.receiving_agency,
-        "competent_agency": dossier.competent_agency,
-        "returning_agency": dossier.returning_agency,
-        "boundary_free": dossier.boundary_free,
-        "current_step": dossier.current_step, "assignee": dossier.assignee,
-        "applicant": {"name": dossier.applicant_name, "id_number": dossier.applicant_id_number,
-                      "address": dossier.applicant_address, "phone": dossier.applicant_phone,
-                      "email": dossier.applicant_email},
-        "components": dossier.components,
-        "limit": {"amount": dossier.limit_amount, "unit": dossier.limit_unit},
-        "received_at": _iso(dossier.received_at),
-        "transfer_due_at": _iso(dossier.transfer_due_at),
-        "original_due": _iso(dossier.original_due_date),
-        "due": _iso(dossier.due_date), "due_at": _iso(dossier.due_at),
-        "appointment": _iso(dossier.appointment_date),
-        "ended_at": _iso(dossier.ended_at), "end_kind": dossier.end_kind,
-        "returned_at": _iso(dossier.returned_at), "collected_by": dossier.collected_by,
-        "supplement_requests": dossier.supplement_count, "apologies": dossier.apology_count,
-        "flags": dossier.flags,
-        "register": {"year": dossier.register_year, "number": dossier.register_number},
-        "version": dossier.version,
-    }
+    return dict(
+        code=dossier.code,
+        procedure=ProcedureRef(code=dossier.procedure_code, name=dossier.procedure_name,
+                               version=_iso(dossier.procedure_version)),
+        state=state, status_code=dossier.status_code, status=state.label_vi,
+        channel=dossier.channel,
+        receiving_agency=dossier.receiving_agency,
+        competent_agency=dossier.competent_agency,
+        returning_agency=dossier.returning_agency,
+        boundary_free=dossier.boundary_free,
+        current_step=dossier.current_step, assignee=dossier.assignee,
+        applicant=ApplicantPublic(name=dossier.applicant_name,
+                                  id_number=dossier.applicant_id_number,
+                                  address=dossier.applicant_address,
+                                  phone=dossier.applicant_phone,
+                                  email=dossier.applicant_email),
+        components=dossier.components,
+        limit=Limit(amount=dossier.limit_amount, unit=dossier.limit_unit),
+        received_at=_iso(dossier.received_at),
+        transfer_due_at=_iso(dossier.transfer_due_at),
+        original_due=_iso(dossier.original_due_date),
+        due=_iso(dossier.due_date), due_at=_iso(dossier.due_at),
+        appointment=_iso(dossier.appointment_date),
+        ended_at=_iso(dossier.ended_at), end_kind=dossier.end_kind,
+        returned_at=_iso(dossier.returned_at), collected_by=dossier.collected_by,
+        supplement_requests=dossier.supplement_count, apologies=dossier.apology_count,
+        flags=dossier.flags,
+        register_entry=RegisterEntry(year=dossier.register_year,
+                                     number=dossier.register_number),
+        version=dossier.version,
+    )
 
 
-def event_json(event: DossierEvent) -> dict[str, Any]:
-    return {"seq": event.seq, "action": event.action, "at": _iso(event.at),
-            "actor": {"id": event.actor_id, "role": event.actor_role,
-                      "agency": event.actor_agency},
-            "state_before": event.state_before, "state_after": event.state_after,
-            "step_before": event.step_before, "step_after": event.step_after,
-            "reason": event.reason, "payload": event.payload, "request_id": event.request_id,
-            "recorded_at": _iso(event.recorded_at),
-            "backdated": (event.payload or {}).get("backdated"),
-            "hash": event.hash}
+def dossier_summary(dossier: Dossier) -> DossierSummary:
+    return DossierSummary(**summary_fields(dossier))
 
 
-def step_json(step: DossierStep) -> dict[str, Any]:
-    return {"seq": step.seq, "step": step.step_id, "name": step.step_name, "unit": step.unit,
-            "role": step.role, "assignee": step.assignee, "started_at": _iso(step.started_at),
-            "due_at": _iso(step.due_at), "finished_at": _iso(step.finished_at),
-            "outcome": step.outcome, "classification": step.classification}
+def event_json(event: DossierEvent) -> EventPublic:
+    return EventPublic(
+        seq=event.seq, action=event.action, at=_iso(event.at),
+        actor=EventActor(id=event.actor_id, role=event.actor_role, agency=event.actor_agency),
+        state_before=event.state_before, state_after=event.state_after,
+        step_before=event.step_before, step_after=event.step_after,
+        reason=event.reason, payload=event.payload, request_id=event.request_id,
+        recorded_at=_iso(event.recorded_at),
+        backdated=(event.payload or {}).get("backdated"),
+        hash=event.hash)
 
 
-def document_json(document: IssuedDocument) -> dict[str, Any]:
-    return {"id": document.id, "form": document.form, "form_set": document.form_set,
-            "number": document.number, "issued_at": _iso(document.issued_at),
-            "issued_by": document.issued_by, "copy_of": document.copy_of}
+def step_json(step: DossierStep) -> StepPublic:
+    return StepPublic(
+        seq=step.seq, step=step.step_id, name=step.step_name, unit=step.unit, role=step.role,
+        assignee=step.assignee, started_at=_iso(step.started_at), due_at=_iso(step.due_at),
+        finished_at=_iso(step.finished_at), outcome=step.outcome,
+        classification=step.classification)
+
+
+def document_json(document: IssuedDocument) -> DocumentPublic:
+    return DocumentPublic(
+        id=document.id, form=document.form, form_set=document.form_set,
+        number=document.number, issued_at=_iso(document.issued_at),
+        issued_by=document.issued_by, copy_of=document.copy_of)
 
 
 def agency_names(session: Session, dossier: Dossier) -> dict[str, str]:
@@ -90,12 +112,18 @@ def agency_names(session: Session, dossier: Dossier) -> dict[str, str]:
     return names
 
 
-def dossier_detail(session: Session, dossier: Dossier) -> dict[str, Any]:
-    return {
-        **dossier_summary(dossier),
-        "agency_names": agency_names(session, dossier),
-        "allowed_actions": allowed_actions(session, dossier),
-        "events": [event_json(e) for e in events_of(session, dossier)],
-        "steps": [step_json(s) for s in steps_of(session, dossier)],
-        "documents": [document_json(d) for d in documents_of(session, dossier)],
-    }
+def detail_fields(session: Session, dossier: Dossier) -> dict[str, object]:
+    """The fields of :class:`DossierDetail` (the actions: any role's), for the shapes that
+    extend it (the caller's own view, an action's answer)."""
+    return dict(
+        **summary_fields(dossier),
+        agency_names=agency_names(session, dossier),
+        allowed_actions=allowed_actions(session, dossier),
+        events=[event_json(e) for e in events_of(session, dossier)],
+        steps=[step_json(s) for s in steps_of(session, dossier)],
+        documents=[document_json(d) for d in documents_of(session, dossier)],
+    )
+
+
+def dossier_detail(session: Session, dossier: Dossier) -> DossierDetail:
+    return DossierDetail(**detail_fields(session, dossier))

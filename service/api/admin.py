@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from pydantic import Field
@@ -13,6 +13,8 @@ from sqlmodel import col, select
 from engine.agencies import Agency
 from engine.text import nfc
 from engine.users import AuditorGrant, Role, User
+from service.api.schemas.admin import ProcedureLoaded, SessionPublic, UserPublic
+from service.api.schemas.auth import RevokedSessions
 from service.auth import hash_password
 from service.deps import SessionDep, require_roles
 from service.problems import Problem
@@ -32,21 +34,22 @@ class UserIn(StrictModel):
     granted_agencies: list[str] = Field(default_factory=list, max_length=500)
 
 
-def user_json(session, user: User) -> dict[str, Any]:
+def user_json(session, user: User) -> UserPublic:
     grants = session.exec(select(AuditorGrant.agency_code)
                           .where(AuditorGrant.username == user.username)).all()
-    return {"username": user.username, "full_name": user.full_name, "role": user.role,
-            "agency": user.agency_code, "active": user.active, "granted_agencies": sorted(grants)}
+    return UserPublic(username=user.username, full_name=user.full_name, role=user.role,
+                      agency=user.agency_code, active=user.active,
+                      granted_agencies=sorted(grants))
 
 
 @router.get("/users", summary="Danh sách người dùng")
-def list_users(session: SessionDep, _admin: Admin) -> list[dict[str, Any]]:
+def list_users(session: SessionDep, _admin: Admin) -> list[UserPublic]:
     return [user_json(session, u)
             for u in session.exec(select(User).order_by(col(User.username))).all()]
 
 
 @router.post("/users", status_code=201, summary="Tạo người dùng")
-def create_user(body: UserIn, session: SessionDep, _admin: Admin) -> dict[str, Any]:
+def create_user(body: UserIn, session: SessionDep, _admin: Admin) -> UserPublic:
     if session.get(User, body.username):
         raise Problem(409, "user-exists", f"Tên đăng nhập {body.username} đã tồn tại.")
     for code in [body.agency, *body.granted_agencies]:
@@ -65,7 +68,7 @@ def create_user(body: UserIn, session: SessionDep, _admin: Admin) -> dict[str, A
 
 @router.post("/users/{username}/active", summary="Khóa / mở khóa người dùng")
 def set_active(username: str, active: bool, session: SessionDep,
-               admin: Admin) -> dict[str, Any]:
+               admin: Admin) -> UserPublic:
     user = session.get(User, username)
     if user is None:
         raise Problem(404, "user-not-found", f"Không có người dùng {username}.")
@@ -80,7 +83,7 @@ def set_active(username: str, active: bool, session: SessionDep,
 @router.post("/catalogue", summary="Tải lên định nghĩa thủ tục (YAML)")
 async def upload_procedure(session: SessionDep, _admin: Admin,
                            file: Annotated[UploadFile, File(description="Tệp .yaml")],
-                           ) -> dict[str, Any]:
+                           ) -> ProcedureLoaded:
     """Validate one procedure file; load it when valid. Errors name the line."""
     from engine.procedures import save_version
     from workflows.loader import CatalogueError, load_procedure
@@ -102,8 +105,9 @@ async def upload_procedure(session: SessionDep, _admin: Admin,
     for version in procedure.versions:
         save_version(session, spec=version_spec(procedure, version))
     session.commit()
-    return {"code": procedure.code, "name": procedure.name,
-            "versions": [v.effective_from.isoformat() for v in procedure.versions]}
+    return ProcedureLoaded(code=procedure.code, name=procedure.name,
+                           versions=[v.effective_from.isoformat()
+                                     for v in procedure.versions])
 
 
 # ----- sessions (service/sessions.py) ------------------------------------------------------
@@ -117,21 +121,21 @@ def _user_or_404(session, username: str) -> User:
 
 @router.get("/users/{username}/sessions", summary="Các phiên đăng nhập còn hiệu lực")
 def user_sessions(username: str, request: Request, session: SessionDep,
-                  _admin: Admin) -> list[dict[str, Any]]:
+                  _admin: Admin) -> list[SessionPublic]:
     """Live web sessions and API tokens of a user (never their ids: an id is a credential)."""
     from service.sessions import active_sessions, session_json
 
     _user_or_404(session, username)
-    return [session_json(row) for row in active_sessions(
+    return [SessionPublic.model_validate(session_json(row)) for row in active_sessions(
         session, username, request.app.state.clock(), request.app.state.session_settings)]
 
 
 @router.post("/users/{username}/revoke-sessions", summary="Thu hồi mọi phiên đăng nhập")
 def revoke_sessions(username: str, request: Request, session: SessionDep,
-                    admin: Admin) -> dict[str, int]:
+                    admin: Admin) -> RevokedSessions:
     """End every session and token of a user now (a lost laptop, a leaving employee)."""
     from service.sessions import revoke_user_sessions
 
     _user_or_404(session, username)
-    return {"revoked_sessions": revoke_user_sessions(
-        session, username, request.app.state.clock(), admin.username, "admin")}
+    return RevokedSessions(revoked_sessions=revoke_user_sessions(
+        session, username, request.app.state.clock(), admin.username, "admin"))

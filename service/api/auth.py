@@ -1,79 +1,30 @@
 """Signing in and out: ``POST /api/v1/auth/token`` (OAuth2 password flow), ``/logout``,
-``/password`` and ``GET /api/v1/auth/me``; the login checks shared with the web page."""
+``/password`` and ``GET /api/v1/auth/me``. The login checks, shared with the web page, are
+``service/login.py``."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, Field
-from sqlmodel import Session
+from pydantic import Field
 
-from engine.access import AuthSession
-from engine.users import User, granted_agencies
-from service.auth import authenticate, hash_password, issue_token, normalize_username
-from service.clientip import client_address
-from service.deps import CurrentUser, SessionDep, now, session_settings
+from engine.users import granted_agencies
+from service.api.schemas.auth import Me, RevokedSessions, Token
+from service.auth import authenticate, hash_password, issue_token
+from service.deps import CurrentUser, SessionDep, now
+from service.login import check_login, start_session, too_many
 from service.problems import Problem
-from service.sessions import API, open_session, revoke_session, revoke_user_sessions
+from service.sessions import API, revoke_session, revoke_user_sessions
 from service.validation import StrictModel
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-class Token(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_at: datetime
-
-
-class Me(BaseModel):
-    username: str
-    full_name: str
-    role: str
-    agency: str
-    granted_agencies: list[str]
-
-
 class PasswordChange(StrictModel):
     old_password: str = Field(min_length=1, max_length=256)
     new_password: str = Field(min_length=10, max_length=256)
-
-
-def too_many(wait: float) -> Problem:
-    seconds = int(wait) + 1
-    return Problem(429, "too-many-logins",
-                   f"Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây.",
-                   headers={"Retry-After": str(seconds)})
-
-
-def check_login(request: Request, session: Session, raw_username: str, password: str) -> User:
-    """Normalise the username once, throttle, then authenticate (API and web page alike).
-
-    429 ``too-many-logins`` (with Retry-After) while the username+address bucket is full or
-    the username's failure delay runs; 401 ``invalid-credentials`` on a wrong password.
-    """
-    username, address = normalize_username(raw_username), client_address(request)
-    limits = request.app.state.limits
-    wait = limits.login_wait(username, address)
-    if wait:
-        raise too_many(wait)
-    user = authenticate(session, username, password)
-    if user is None:
-        limits.login_failed(username)
-        raise Problem(401, "invalid-credentials", "Sai tên đăng nhập hoặc mật khẩu.",
-                      headers={"WWW-Authenticate": "Bearer"})
-    limits.login_succeeded(username, address)
-    return user
-
-
-def start_session(request: Request, session: Session, user: User, kind: str) -> AuthSession:
-    """Record the sign-in (its id goes into the cookie or the token's ``jti``)."""
-    return open_session(session, user, kind, now(request), session_settings(request),
-                        address=client_address(request),
-                        user_agent=request.headers.get("user-agent"))
 
 
 @router.post("/token", response_model=Token, summary="Đăng nhập (OAuth2 password flow)")
@@ -98,7 +49,7 @@ def logout(request: Request, session: SessionDep, user: CurrentUser) -> Response
 
 @router.post("/password", summary="Đổi mật khẩu (thu hồi mọi phiên đăng nhập)")
 def change_password(request: Request, body: PasswordChange, session: SessionDep,
-                    user: CurrentUser) -> dict[str, int]:
+                    user: CurrentUser) -> RevokedSessions:
     """Change one's own password. Every session of the user, this one included, is revoked:
     whoever had a copy of a credential is out, and the user signs in again.
 
@@ -124,7 +75,7 @@ def change_password(request: Request, body: PasswordChange, session: SessionDep,
                                    "password-changed")  # commits the new hash too
     if "session" in request.scope:
         request.session.clear()
-    return {"revoked_sessions": revoked}
+    return RevokedSessions(revoked_sessions=revoked)
 
 
 @router.get("/me", response_model=Me, summary="Người dùng hiện tại")

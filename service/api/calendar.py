@@ -16,9 +16,16 @@ from engine.agencies import Agency
 from engine.calendar import DayEntry, DayKind, OfficeHours
 from engine.calendar.journal import CalendarJournal
 from engine.calendar.store import delete_day, list_days, load_calendar, save_day, set_office_hours
-from engine.lifecycle.service import reproject_open_dossiers
+from engine.lifecycle import reproject_open_dossiers
 from engine.text import nfc
 from engine.users import Role, User
+from service.api.schemas.calendar import (
+    CalendarChanged,
+    CalendarDay,
+    CalendarJournalEntry,
+    CalendarOverride,
+    CalendarYear,
+)
 from service.deps import SessionDep, require_roles
 from service.problems import Problem
 from service.validation import StrictModel
@@ -45,35 +52,37 @@ def _check_agency(session, agency: str) -> None:
         raise Problem(404, "agency-not-found", f"Không có cơ quan mã {agency}.")
 
 
-def _journal(session, user: User, agency: str, change: dict[str, Any]) -> dict[str, Any]:
+def _journal(session, user: User, agency: str, change: dict[str, Any]) -> CalendarChanged:
     moved = reproject_open_dossiers(session, agency_code=agency or None)
     entry = CalendarJournal(actor_id=user.username, agency_code=agency, change=change,
                             reprojected=moved)
     session.add(entry)
     session.commit()
-    return {"journal_id": entry.id, "reprojected": moved}
+    return CalendarChanged(journal_id=entry.id, reprojected=moved)
 
 
 @router.get("/{year}", summary="Lịch làm việc của một năm")
 def show(year: Annotated[int, Path(ge=2015, le=2040)], session: SessionDep,
-         _admin: Admin, agency: AgencyParam = "") -> dict[str, Any]:
+         _admin: Admin, agency: AgencyParam = "") -> CalendarYear:
     _check_agency(session, agency)
     calendar = load_calendar(session, agency_code=agency or None)
-    return {
-        "year": year, "agency": agency, "calendar_version": calendar.version,
-        "office_hours": calendar.office_hours.format(),
-        "days": [{"date": e.day.isoformat(), "kind": e.kind.value, "name": e.name,
-                  "legal_basis": e.legal_basis, "confirmed": e.confirmed,
-                  "estimated": e.estimated} for e in calendar.entries() if e.day.year == year],
-        "overrides": [{"date": r.day.isoformat(), "kind": r.kind, "name": r.name,
-                       "created_by": r.created_by, "created_at": r.created_at.isoformat()}
-                      for r in list_days(session, agency_code=agency, year=year)],
-    }
+    return CalendarYear(
+        year=year, agency=agency, calendar_version=calendar.version,
+        office_hours=calendar.office_hours.format(),
+        days=[CalendarDay(date=e.day.isoformat(), kind=e.kind.value, name=e.name,
+                          legal_basis=e.legal_basis, confirmed=e.confirmed,
+                          estimated=e.estimated)
+              for e in calendar.entries() if e.day.year == year],
+        overrides=[CalendarOverride(date=r.day.isoformat(), kind=r.kind, name=r.name,
+                                    created_by=r.created_by,
+                                    created_at=r.created_at.isoformat())
+                   for r in list_days(session, agency_code=agency, year=year)],
+    )
 
 
 @router.put("/days/{day}", summary="Đặt ngày nghỉ / ngày làm bù")
 def put_day(day: date, body: DayIn, session: SessionDep, admin: Admin,
-            agency: AgencyParam = "") -> dict[str, Any]:
+            agency: AgencyParam = "") -> CalendarChanged:
     _check_agency(session, agency)
     if not 2015 <= day.year <= 2040:
         raise Problem(422, "validation", "Ngày phải trong khoảng 2015–2040.")
@@ -92,7 +101,7 @@ def put_day(day: date, body: DayIn, session: SessionDep, admin: Admin,
 
 @router.delete("/days/{day}", summary="Xóa điều chỉnh của một ngày")
 def remove_day(day: date, session: SessionDep, admin: Admin,
-               agency: AgencyParam = "") -> dict[str, Any]:
+               agency: AgencyParam = "") -> CalendarChanged:
     _check_agency(session, agency)
     if not delete_day(session, day=day, agency_code=agency):
         raise Problem(404, "day-not-found", "Ngày này không có điều chỉnh nào.")
@@ -102,7 +111,7 @@ def remove_day(day: date, session: SessionDep, admin: Admin,
 
 @router.put("/office-hours", summary="Đặt giờ làm việc")
 def put_office_hours(body: OfficeHoursIn, session: SessionDep, admin: Admin,
-                     agency: AgencyParam = "") -> dict[str, Any]:
+                     agency: AgencyParam = "") -> CalendarChanged:
     _check_agency(session, agency)
     try:
         hours = OfficeHours.parse(body.sessions)
@@ -115,8 +124,9 @@ def put_office_hours(body: OfficeHoursIn, session: SessionDep, admin: Admin,
 
 @router.get("/journal/entries", summary="Nhật ký thay đổi lịch")
 def journal(session: SessionDep, _admin: Admin,
-            limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+            limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[CalendarJournalEntry]:
     rows = session.exec(select(CalendarJournal).order_by(col(CalendarJournal.id).desc())
                         .limit(limit)).all()
-    return [{"id": r.id, "at": r.at.isoformat(), "actor": r.actor_id, "agency": r.agency_code,
-             "change": r.change, "reprojected": r.reprojected} for r in rows]
+    return [CalendarJournalEntry(id=r.id, at=r.at.isoformat(), actor=r.actor_id,
+                                 agency=r.agency_code, change=r.change,
+                                 reprojected=r.reprojected) for r in rows]

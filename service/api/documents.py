@@ -12,15 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from service.api.dossiers import visible_dossier
-from service.api.readjournal import journal_read
+from engine.forms import Form
+from engine.lifecycle.visibility import visible_dossier
+from printouts.forms import DossierForm, FormNotInSet
 from service.deps import CurrentUser, SessionDep, actor_of
 from service.problems import Problem
+from service.reads import journal_read
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["documents"])
-#: URL names: the printouts' names and the engine's ``IssuedDocument.form`` names both work.
-ALIASES = {"supplement_request": "supplement", "stop_notice": "stop"}
-FORM_PATTERN = "^(receipt|supplement|supplement_request|refusal|apology|stop|stop_notice|control)$"
 _lock = threading.Lock()
 
 
@@ -37,21 +36,21 @@ def renderer(request: Request):
 @router.get("/{code}/documents/{form}.pdf", summary="In biểu mẫu của hồ sơ (PDF)",
             response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def document_pdf(code: str, form: Annotated[str, Path(pattern=FORM_PATTERN)],
+def document_pdf(code: str, form: Annotated[DossierForm, Path(
+                     description="Tên biểu mẫu, như `IssuedDocument.form` (engine.forms.Form)")],
                  request: Request, session: SessionDep, user: CurrentUser,
                  copy: Annotated[bool, Query(description="In lại: ghi nhận và đóng dấu BẢN SAO")]
                  = False) -> Response:
-    from engine.lifecycle.service import record_reprint
+    from engine.lifecycle import record_reprint
     from printouts.context import MissingDocument, build, pick_document
     from printouts.fonts import FontMissing
-    from printouts.forms import ENGINE_FORM, FormNotInSet
     from printouts.load import load_bundle, options_for
 
     visible_dossier(session, user, code)
-    name = ALIASES.get(form, form)
+    name = Form(form)
     try:
         bundle = load_bundle(session, code)
-        document = pick_document(bundle, name, None) if name in ENGINE_FORM else None
+        document = pick_document(bundle, name, None) if name.issued else None
         if copy and document is not None:
             document = record_reprint(session, document=document, actor=actor_of(user))
             session.commit()

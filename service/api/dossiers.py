@@ -1,9 +1,8 @@
 """Dossiers: receive at the counter, the work queue, one dossier, and every lifecycle action.
 
-Agency scoping is applied in SQL: a clerk sees the dossiers received or returned at the
-clerk's unit, officers and leaders those their agency processes, auditors those of the agencies
-granted to them; administrators see none (no personal data). A dossier outside the caller's
-scope answers 404, as if it did not exist.
+Who sees which dossier is the engine's rule (``engine.lifecycle.visibility``, applied in
+SQL): a dossier outside the caller's scope answers 404, as if it did not exist. What each
+route answers is declared in ``service/api/schemas/dossiers.py``.
 """
 
 from __future__ import annotations
@@ -15,21 +14,34 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime, Field, field_validator, model_validator
-from sqlalchemy import ColumnElement, and_, func, literal, or_
+from sqlalchemy import and_, func, literal, or_
 from sqlmodel import Session, col, select
 
-from engine.calendar import national_calendar
+from engine import lifecycle
+from engine.calendar.store import load_calendar
 from engine.lifecycle import backdating, idempotency
-from engine.lifecycle import service as lifecycle
 from engine.lifecycle.models import Dossier
-from engine.lifecycle.states import TERMINAL, Action, Channel, State
+from engine.lifecycle.states import TERMINAL, Action, Channel, ReturnMethod, State
+from engine.lifecycle.urgency import urgencies, urgency
+from engine.lifecycle.visibility import visible_dossier, visible_to
 from engine.text import fold, nfc
 from engine.timezone import now_local
-from engine.users import Role, User, granted_agencies
-from service.api.readjournal import journal_read
+from engine.users import Role, User
+from service.api.schemas.dossiers import (
+    ActionDone,
+    DossierDetail,
+    DossierView,
+    GuidanceDocument,
+    GuidanceRecorded,
+    IssuedRef,
+    QueueItem,
+    QueuePage,
+    Received,
+)
 from service.deps import CurrentUser, SessionDep, actor_of, request_id
 from service.problems import Problem
-from service.serialize import dossier_detail, dossier_summary
+from service.reads import journal_read
+from service.serialize import detail_fields, dossier_detail, summary_fields
 from service.validation import (
     StrictModel,
     check_birth_date,
@@ -52,16 +64,7 @@ class NfcModel(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _nfc(cls, data: Any) -> Any:
-        def norm(value: Any) -> Any:
-            if isinstance(value, str):
-                return nfc(value).strip()
-            if isinstance(value, dict):
-                return {k: norm(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [norm(v) for v in value]
-            return value
-
-        return norm(data)
+        return nfc(data, strip=True)
 
 
 class ApplicantIn(NfcModel):
@@ -97,7 +100,7 @@ class ReceiveIn(NfcModel):
     channel: Channel = Channel.COUNTER
     competent_agency: str | None = Field(None, max_length=64)
     returning_agency: str | None = Field(None, max_length=64)
-    return_method: Literal["counter", "post", "online"] = "counter"
+    return_method: ReturnMethod = ReturnMethod.COUNTER
     sets_count: int = Field(1, ge=1, le=100)
     online: bool = Field(False, description="Ghi nhận hồ sơ nộp trực tuyến (chưa tiếp nhận)")
     received_at: AwareDatetime | None = Field(
@@ -135,29 +138,7 @@ class ActionIn(NfcModel):
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
-# ----- scoping ----------------------------------------------------------------------------
-
-def scope(session: Session, user: User) -> ColumnElement[bool]:
-    """The SQL condition of the dossiers ``user`` may see."""
-    if user.role == Role.CLERK:
-        return or_(col(Dossier.receiving_agency) == user.agency_code,
-                   col(Dossier.returning_agency) == user.agency_code)
-    if user.role in (Role.OFFICER, Role.LEADER):
-        return col(Dossier.competent_agency) == user.agency_code
-    if user.role == Role.AUDITOR:
-        grants = granted_agencies(session, user.username)
-        return or_(col(Dossier.receiving_agency).in_(grants),
-                   col(Dossier.competent_agency).in_(grants))
-    raise Problem(403, "forbidden", "Quản trị hệ thống không xem dữ liệu hồ sơ cá nhân.")
-
-
-def visible_dossier(session: Session, user: User, code: str) -> Dossier:
-    dossier = session.exec(select(Dossier).where(Dossier.code == code,
-                                                 scope(session, user))).first()
-    if dossier is None:
-        raise Problem(404, "dossier-not-found", f"Không tìm thấy hồ sơ {code}.")
-    return dossier
-
+# ----- who acts, and when --------------------------------------------------------------------
 
 def server_instant(user: User, at: datetime | None,
                    reason: str | None) -> tuple[datetime | None, str | None]:
@@ -179,27 +160,11 @@ def _writer(user: User) -> None:
         raise Problem(403, "forbidden", "Vai trò này chỉ được xem, không được thao tác hồ sơ.")
 
 
-# ----- urgency ----------------------------------------------------------------------------
-
-def urgency(dossier: Dossier, today: date) -> str | None:
-    """Badge for the inbox: overdue, due today, due within one working day, apology due."""
-    if dossier.state in {s.value for s in TERMINAL} or dossier.ended_at or not dossier.due_date:
-        return None
-    if dossier.due_date < today:
-        return "overdue"
-    if dossier.due_date == today:
-        return "due_today"
-    calendar = national_calendar()
-    if calendar.previous_working_day(dossier.due_date) <= today:
-        return "apology_due" if dossier.apology_count == 0 else "due_soon"
-    return None
-
-
 # ----- routes -----------------------------------------------------------------------------
 
 @router.post("", status_code=201, summary="Tiếp nhận hồ sơ tại quầy (Mẫu 01)")
 def receive(body: ReceiveIn, request: Request, response: Response, session: SessionDep,
-            user: CurrentUser, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+            user: CurrentUser, idempotency_key: IdempotencyKey = None) -> Received:
     _writer(user)
     warnings: list[str] = []
     applicant = body.applicant
@@ -222,7 +187,7 @@ def receive(body: ReceiveIn, request: Request, response: Response, session: Sess
                                           email=applicant.email),
             components=[c.model_dump() for c in body.components], channel=body.channel,
             competent_agency=body.competent_agency, returning_agency=body.returning_agency,
-            return_method=body.return_method, sets_count=body.sets_count, online=body.online,
+            return_method=body.return_method.value, sets_count=body.sets_count, online=body.online,
             at=at, backdate_reason=backdate_reason,
             idempotency_key=idempotency_key, request_id=request_id(request))
         session.commit()
@@ -233,34 +198,19 @@ def receive(body: ReceiveIn, request: Request, response: Response, session: Sess
     if result.replayed:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/dossiers/{dossier.code}"
-    explanation = None
-    if dossier.received_at is not None and dossier.due_date is not None:
-        explanation = _explain_due(session, dossier)
-    return {"code": dossier.code, "secret": dossier.secret, "explanation": explanation,
-            "appointment": dossier.appointment_date.isoformat()
-            if dossier.appointment_date else None,
-            "due": dossier.due_date.isoformat() if dossier.due_date else None,
-            "warnings": warnings, "replayed": result.replayed,
-            "dossier": dossier_detail(session, dossier)}
-
-
-def _explain_due(session: Session, dossier: Dossier) -> dict[str, Any]:
-    """Why the appointment falls on that day (which days were skipped), for the counter."""
-    from engine.agencies import Agency
-    from engine.calendar.store import load_calendar
-    from engine.deadline import TimeLimit, TimeUnit, compute_due
-
-    calendar = load_calendar(session, agency_code=dossier.competent_agency)
-    receiving = session.get(Agency, dossier.receiving_agency)
-    start = dossier.clock_started_at or dossier.transfer_due_at or dossier.received_at
-    due = compute_due(start, TimeLimit(dossier.limit_amount, TimeUnit(dossier.limit_unit)),
-                      calendar, receiving.clock_policy() if receiving else None)
-    return due.explanation()
+    # The engine explains the due date it stored (which days were skipped), for the counter.
+    return Received(code=dossier.code, secret=dossier.secret,
+                    explanation=result.due_explanation,
+                    appointment=dossier.appointment_date.isoformat()
+                    if dossier.appointment_date else None,
+                    due=dossier.due_date.isoformat() if dossier.due_date else None,
+                    warnings=warnings, replayed=result.replayed,
+                    dossier=dossier_detail(session, dossier))
 
 
 @router.post("/refusals", status_code=201, summary="Từ chối tiếp nhận (Mẫu 03)")
 def refuse(body: RefusalIn, request: Request, session: SessionDep, user: CurrentUser,
-           idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+           idempotency_key: IdempotencyKey = None) -> DossierDetail:
     _writer(user)
 
     def refuse_once() -> lifecycle.ActionResult:
@@ -281,7 +231,7 @@ def refuse(body: RefusalIn, request: Request, session: SessionDep, user: Current
 
 @router.post("/guidance", status_code=201, summary="Hướng dẫn bổ sung tại quầy (Mẫu 02)")
 def guidance(body: GuidanceIn, request: Request, session: SessionDep, user: CurrentUser,
-             idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+             idempotency_key: IdempotencyKey = None) -> GuidanceRecorded:
     _writer(user)
 
     def guide_once():
@@ -294,9 +244,9 @@ def guidance(body: GuidanceIn, request: Request, session: SessionDep, user: Curr
         return answer
 
     record, document = idempotency.retrying(session, guide_once)
-    return {"id": record.id, "document": {"id": document.id, "form": document.form,
-                                          "number": document.number,
-                                          "form_set": document.form_set}}
+    return GuidanceRecorded(id=record.id, document=GuidanceDocument(
+        id=document.id, form=document.form, number=document.number,
+        form_set=document.form_set))
 
 
 def _encode_cursor(due: date | None, dossier_id: int) -> str:
@@ -327,10 +277,11 @@ def queue(
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
-    """Ordered by urgency (due date first, no due date last), then by id; cursor pagination."""
+) -> QueuePage:
+    """Ordered by urgency (due date first, no due date last), then by id; cursor pagination.
+    Badges count working days on each competent agency's calendar (one read per page)."""
     due_key = func.coalesce(col(Dossier.due_date), literal(date.max))
-    query = select(Dossier).where(scope(session, user))
+    query = select(Dossier).where(visible_to(session, user))
     today = now_local().date()
     if state:
         query = query.where(col(Dossier.state).in_([s.value for s in state]))
@@ -357,9 +308,11 @@ def queue(
     items = rows[:limit]
     next_cursor = (_encode_cursor(items[-1].due_date, items[-1].id)
                    if len(rows) > limit else None)
-    return {"items": [{**dossier_summary(d), "urgency": urgency(d, today),
-                       "current_step_name": _step_name(session, d)} for d in items],
-            "next_cursor": next_cursor}
+    badges = urgencies(session, items, today)
+    return QueuePage(items=[QueueItem(**summary_fields(d), urgency=badges[d.code],
+                                      current_step_name=_step_name(session, d))
+                            for d in items],
+                     next_cursor=next_cursor)
 
 
 def _step_name(session: Session, dossier: Dossier) -> str | None:
@@ -374,18 +327,20 @@ def _step_name(session: Session, dossier: Dossier) -> str | None:
 
 @router.get("/{code}", summary="Chi tiết hồ sơ")
 def detail(code: str, request: Request, session: SessionDep,
-           user: CurrentUser) -> dict[str, Any]:
+           user: CurrentUser) -> DossierView:
     dossier = visible_dossier(session, user, code)
-    body = dossier_detail(session, dossier)
-    body["allowed_actions"] = lifecycle.allowed_actions(session, dossier, actor_of(user))
-    body["urgency"] = urgency(dossier, now_local().date())
+    calendar = load_calendar(session, agency_code=dossier.competent_agency)
+    view = DossierView(**{
+        **detail_fields(session, dossier),
+        "allowed_actions": lifecycle.allowed_actions(session, dossier, actor_of(user)),
+        "urgency": urgency(dossier, now_local().date(), calendar)})
     journal_read(request, session, user, dossier.code, "detail")
-    return body
+    return view
 
 
 @router.post("/{code}/actions/{action}", summary="Thực hiện một thao tác trên hồ sơ")
 def perform(code: str, action: Action, body: ActionIn, request: Request, session: SessionDep,
-            user: CurrentUser, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+            user: CurrentUser, idempotency_key: IdempotencyKey = None) -> ActionDone:
     """Any lifecycle action; 409 on a concurrent change or an action illegal in this state
     (the problem document names the state and the allowed actions)."""
     _writer(user)
@@ -408,9 +363,7 @@ def perform(code: str, action: Action, body: ActionIn, request: Request, session
         session.rollback()
         raise
     request.app.state.metrics.actions.labels(action=action.value).inc()
-    out = dossier_detail(session, result.dossier)
-    out["replayed"] = result.replayed
-    out["documents_issued"] = [{"id": d.id, "form": d.form, "number": d.number}
-                               for d in result.documents]
-    return out
+    return ActionDone(**detail_fields(session, result.dossier), replayed=result.replayed,
+                      documents_issued=[IssuedRef(id=d.id, form=d.form, number=d.number)
+                                        for d in result.documents])
 

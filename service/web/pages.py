@@ -12,16 +12,22 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from engine.clock import Classification, EventKind
+from engine.clock import Flag as ClockFlag
 from engine.deadline import TimeUnit
+from engine.forms import Form as LegalForm  # fastapi's Form reads posted fields
+from engine.lifecycle.states import Channel, LifecycleFlag
+from engine.lifecycle.urgency import Urgency
 from engine.timezone import now_local
 from engine.users import Role, User
-from service.api.auth import check_login, start_session
-from service.api.public import NOT_FOUND, lookup, public_view
-from service.api.readjournal import page_reads
 from service.clientip import client_address
 from service.deps import SessionDep, check_csrf, csrf_token, now, web_user
+from service.login import check_login, start_session
 from service.problems import Problem
+from service.publicview import NOT_FOUND, lookup, public_view
+from service.reads import page_reads
 from service.sessions import WEB, revoke_session
+from workflows.schema import Level
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
 router = APIRouter(include_in_schema=False)
@@ -59,6 +65,18 @@ def page_user(request: Request, session, *roles: Role) -> User:
     return user
 
 
+#: The words the pages' scripts show for the API's codes, all from the enums' ``label_vi``.
+VOCAB = {
+    "urgency": {u.value: u.label_vi for u in Urgency},
+    "classification": {c.value: c.label_vi for c in Classification},
+    "end_kind": {k.value: k.label_vi for k in EventKind},
+    "flag": {f.value: f.label_vi for f in (*ClockFlag, *LifecycleFlag)},
+    "unit": {u.value: u.label_vi for u in TimeUnit},
+    "channel": {c.value: c.label_vi for c in Channel},
+    "level": {lv.value: lv.label_vi for lv in Level},
+}
+
+
 def render(request: Request, template: str, user: User | None, active: str = "",
            status_code: int = 200, **context: Any) -> HTMLResponse:
     role = Role(user.role) if user else None
@@ -66,7 +84,7 @@ def render(request: Request, template: str, user: User | None, active: str = "",
         "user": user, "role": role.value if role else None,
         "role_label": role.label_vi if role else "",
         "nav": NAV[role] if role else PUBLIC_NAV, "active": active,
-        "csrf": csrf_token(request), **context,
+        "csrf": csrf_token(request), "vocab": VOCAB, **context,
     }, status_code=status_code)
 
 
@@ -168,12 +186,9 @@ def install(app) -> None:
 
 # ----- work pages -------------------------------------------------------------------------
 
-FORM_LABELS = {"receipt": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
-               "supplement_request": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
-               "refusal": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
-               "apology": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
-               "stop_notice": "Thông báo dừng giải quyết hồ sơ",
-               "control": "Phiếu kiểm soát quá trình giải quyết hồ sơ"}
+#: The names of a dossier's printable forms, by ``IssuedDocument.form`` (the register is an
+#: agency's, not a dossier's).
+FORM_LABELS = {f.value: f.label_vi for f in LegalForm if f is not LegalForm.REGISTER}
 
 
 @router.get("/quay", response_class=HTMLResponse)

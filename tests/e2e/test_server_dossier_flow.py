@@ -44,7 +44,7 @@ def test_every_pdf_of_a_dossier_is_served(server):
                   json={"reason": "Chờ xác minh", "payload": {"new_due": "2099-01-01"}})
         http.post(f"/api/v1/dossiers/{code}/actions/request_supplement", headers=officer,
                   json={"reason": "Thiếu giấy tờ", "payload": {"missing": [{"name": "Tờ khai"}]}})
-        for form in ("receipt", "apology", "supplement", "control"):
+        for form in ("receipt", "apology", "supplement_request", "control"):
             response = http.get(f"/api/v1/dossiers/{code}/documents/{form}.pdf", headers=clerk)
             assert response.status_code == 200, (form, response.text)
             assert response.headers["content-type"] == "application/pdf"

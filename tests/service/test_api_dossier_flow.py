@@ -171,3 +171,12 @@ def test_nul_characters_are_refused_not_a_server_error(client):
     body = {**EXAMPLE, "applicant": {**EXAMPLE["applicant"], "name": "Nguyễn\x00Mai"}}
     in_body = client.post("/api/v1/dossiers", json=body, headers=clerk)
     assert in_body.status_code == 422
+
+
+def test_the_receipt_explains_the_appointment_the_engine_stored(client):
+    body = receive(client, login(client, "clerk")).json()
+    explained = body["explanation"]
+    assert explained["limit"]["unit"] == body["dossier"]["limit"]["unit"]
+    assert explained["counted_from"] < body["appointment"] == body["due"]
+    assert all(day["date"] <= body["due"] for day in explained["skipped"])
+    assert explained["text"].startswith("Tiếp nhận lúc")

@@ -1,5 +1,8 @@
 """Property-based API testing with schemathesis against /openapi.json, authenticated (a clerk;
 an admin for the calendar): no server error and no response outside the documented schema.
+Every JSON route declares its response model (``service/api/schemas/``), so "the documented
+schema" is the real shape, field by field; the second test checks real answers of every
+route against it, on a dossier that went from the counter to the citizen.
 
 Operations are driven one by one with hypothesis (bounded examples each) because
 schemathesis' pytest fixture integration does not support this pytest version.
@@ -7,19 +10,32 @@ schemathesis' pytest fixture integration does not support this pytest version.
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.openapi.checks import JsonSchemaError
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from .conftest import login
 
 EXAMPLES_PER_OPERATION = 12
+EXAMPLE = json.loads((Path(__file__).parents[2] / "examples" / "receive.json")
+                     .read_text(encoding="utf-8"))
+PERIOD = {"from": "2024-01-01", "to": "2028-06-30"}
 
 
 def test_api_answers_without_server_errors_or_schema_violations(client):
     schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
     tokens = {role: login(client, role) for role in ("clerk", "admin")}
+    # One dossier, so that the queue's items are checked too, not only an empty page.
+    assert client.post("/api/v1/dossiers", json=EXAMPLE,
+                       headers=tokens["clerk"]).status_code == 201
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
 
@@ -40,3 +56,92 @@ def exercise(operation, headers: dict[str, str]) -> None:
                                checks=[not_a_server_error, response_schema_conformance])
 
     check()
+
+
+def test_every_route_answers_a_real_dossier_in_its_declared_shape(client):
+    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
+    clerk, officer, leader, auditor, admin = (
+        login(client, u) for u in ("clerk", "officer", "leader", "auditor", "admin"))
+    checked: set[tuple[str, str]] = set()
+
+    def call(method: str, template: str, headers=None, *, path: str | None = None, **kw):
+        response = client.request(method, path or template, headers=headers, **kw)
+        assert response.status_code < 300, (method, path or template, response.text)
+        schema[template][method].validate_response(response)  # raises when it does not fit
+        checked.add((method, template))
+        return response.json()
+
+    received = call("POST", "/api/v1/dossiers", clerk, json=EXAMPLE)
+    code = received["code"]
+    one = f"/api/v1/dossiers/{code}"
+    for headers, action, body in [
+        (clerk, "transfer", {}), (leader, "assign", {"payload": {"assignee": "officer"}}),
+        (officer, "forward", {}), (leader, "finish", {}),
+        (clerk, "return_result", {"payload": {"collected_by": "Nguyễn Thị Mai"}}),
+    ]:
+        call("POST", "/api/v1/dossiers/{code}/actions/{action}", headers,
+             path=f"{one}/actions/{action}", json=body)
+    call("GET", "/api/v1/dossiers/{code}", clerk, path=one)
+    call("GET", "/api/v1/dossiers", clerk, params={"include_closed": True})
+    call("POST", "/api/v1/dossiers/guidance", clerk, json={
+        "procedure": "1.004873", "applicant_name": "Trần Văn Bình",
+        "missing": [{"name": "Tờ khai", "originals": 1}], "reason": "Thiếu tờ khai"})
+    call("POST", "/api/v1/dossiers/refusals", clerk, json={
+        "procedure": "1.004873", "applicant": {"name": "Trần Văn Bình"},
+        "reason": "Không thuộc thẩm quyền giải quyết của xã"})
+    call("GET", "/api/v1/public/dossiers/{code}", path=f"/api/v1/public/dossiers/{code}",
+         params={"secret": received["secret"]})
+    call("GET", "/api/v1/procedures", clerk, params={"q": "khai sinh"})
+    call("GET", "/api/v1/procedures/{code}", clerk, path="/api/v1/procedures/1.004873")
+    call("GET", "/api/v1/auth/me", clerk)
+    call("GET", "/api/v1/deadline", params={"received": "2026-04-28T10:00", "limit": 5})
+    for template in ("/api/v1/reports", "/api/v1/reports/charts", "/api/v1/reports/anomalies",
+                     "/api/v1/reports/processing-time", "/api/v1/reports/responsibility"):
+        call("GET", template, auditor, params=PERIOD)
+    call("GET", "/api/v1/reports", auditor, params={**PERIOD, "by": "agency"})
+    call("GET", "/api/v1/reports/drill", auditor, params={**PERIOD, "figure": "received"})
+    call("GET", "/api/v1/reports/scoring", auditor, params={**PERIOD, "dossiers": True})
+    call("GET", "/api/v1/read-journal", auditor)
+    due = received["due"]
+    agency = {"agency": "000.00.31.H26"}
+    call("PUT", "/api/v1/calendar/days/{day}", admin, path=f"/api/v1/calendar/days/{due}",
+         params=agency, json={"kind": "local_off", "name": "Nghỉ do bão"})
+    call("GET", "/api/v1/calendar/{year}", admin, path=f"/api/v1/calendar/{due[:4]}",
+         params=agency)
+    call("DELETE", "/api/v1/calendar/days/{day}", admin, path=f"/api/v1/calendar/days/{due}",
+         params=agency)
+    call("PUT", "/api/v1/calendar/office-hours", admin,
+         json={"sessions": "07:30-11:30,13:30-17:00"})
+    call("GET", "/api/v1/calendar/journal/entries", admin)
+    call("GET", "/api/v1/admin/users", admin)
+    call("POST", "/api/v1/admin/users", admin, json={
+        "username": "kiemsoat2", "full_name": "Kiểm soát 2", "role": "auditor",
+        "agency": "000.00.31.H26", "password": "mat-khau-dai-du", "granted_agencies": []})
+    call("POST", "/api/v1/admin/users/{username}/active", admin,
+         path="/api/v1/admin/users/kiemsoat2/active", params={"active": False})
+    call("GET", "/api/v1/admin/users/{username}/sessions", admin,
+         path="/api/v1/admin/users/clerk/sessions")
+    catalogue = Path(__file__).parents[2] / "workflows" / "catalogue"
+    upload = next(catalogue.glob("2.000815-*.yaml")).read_bytes()
+    call("POST", "/api/v1/admin/catalogue", admin, files={"file": ("thu-tuc.yaml", upload)})
+    call("POST", "/api/v1/admin/users/{username}/revoke-sessions", admin,
+         path="/api/v1/admin/users/officer/revoke-sessions")
+    call("POST", "/api/v1/auth/password", leader, json={
+        "old_password": "mat-khau-thu-nghiem", "new_password": "mat-khau-moi-dai-hon"})
+    call("POST", "/api/v1/auth/token",
+         data={"username": "clerk", "password": "mat-khau-thu-nghiem"})
+
+    json_routes = {(op.method.upper(), op.path) for op in
+                   (result.ok() for result in schema.get_all_operations())
+                   if not op.path.endswith(".pdf") and not op.path.endswith("/logout")}
+    assert json_routes - checked == set()
+
+
+def test_an_answer_outside_its_declared_shape_is_caught(client):
+    """The check above bites: a body missing a declared field does not pass."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
+    request = httpx.Request("GET", "http://testserver/api/v1/auth/me")
+    wrong = httpx.Response(200, json={"username": "clerk"}, request=request)
+    wrong.elapsed = timedelta(0)
+    with pytest.raises(JsonSchemaError, match='"full_name" is a required property'):
+        schema["/api/v1/auth/me"]["GET"].validate_response(wrong)

@@ -25,6 +25,7 @@ from service.resilience import (
     DatabaseRetry,
     DatabaseWaitError,
     db_wait_seconds,
+    unavailable_answer,
     wait_for_database,
 )
 
@@ -131,7 +132,7 @@ def test_other_errors_and_started_responses_pass_through_untouched(memory_engine
 def test_the_catch_all_handler_answers_503_for_an_unavailable_database():
     """Without the middleware in the way (e.g. middlewares reordered): still 503, not 500."""
     app = FastAPI()
-    problems.install(app)
+    problems.install(app, fallback=unavailable_answer)
 
     @app.get("/broken")
     def broken():

@@ -1,0 +1,201 @@
+"""What ``/api/v1/dossiers`` answers: a dossier (summary for lists, detail with its trail),
+the work queue, and what receiving or acting returns. ``service/serialize.py`` builds the
+dossier shapes from the stored rows (the CLI prints the same)."""
+
+from __future__ import annotations
+
+from typing import Any, Required
+
+from pydantic import ConfigDict, Field
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
+
+from engine.lifecycle.states import State
+from engine.lifecycle.urgency import Urgency
+from service.api.schemas.common import Day, Instant, Limit, Public
+from service.api.schemas.deadline import DueExplanation
+
+
+class ProcedureRef(Public):
+    """The procedure version the dossier follows for its whole life."""
+
+    code: str
+    name: str
+    version: Day
+
+
+class ApplicantPublic(Public):
+    name: str
+    id_number: str | None
+    address: str | None
+    phone: str | None
+    email: str | None
+
+
+class Component(TypedDict, total=False):
+    """A document handed in, as the counter recorded it (any other key is kept)."""
+
+    __pydantic_config__ = ConfigDict(extra="allow")  # type: ignore[misc]
+
+    name: Required[str]
+    originals: int
+    copies: int
+
+
+class RegisterEntry(Public):
+    """The dossier's line in the agency's register (*sổ theo dõi*), once numbered."""
+
+    year: int | None
+    number: int | None
+
+
+class DossierSummary(Public):
+    """A dossier without its trail: what a list shows."""
+
+    code: str
+    procedure: ProcedureRef
+    state: State
+    status_code: int
+    status: str
+    channel: str
+    receiving_agency: str
+    competent_agency: str
+    returning_agency: str
+    boundary_free: bool
+    current_step: str | None
+    assignee: str | None
+    applicant: ApplicantPublic
+    components: list[Component]
+    limit: Limit
+    received_at: Instant | None
+    transfer_due_at: Instant | None
+    original_due: Day | None
+    due: Day | None
+    due_at: Instant | None
+    appointment: Day | None
+    ended_at: Instant | None
+    end_kind: str | None
+    returned_at: Instant | None
+    collected_by: str | None
+    supplement_requests: int
+    apologies: int
+    flags: list[str]
+    register_entry: RegisterEntry = Field(alias="register")
+    version: int
+
+
+class EventActor(Public):
+    id: str
+    role: str
+    agency: str
+
+
+class EventPublic(Public):
+    """One event of the hash-chained audit trail."""
+
+    seq: int
+    action: str
+    at: Instant
+    actor: EventActor
+    state_before: str
+    state_after: str
+    step_before: str | None
+    step_after: str | None
+    reason: str | None
+    payload: dict[str, Any] | None
+    request_id: str | None
+    recorded_at: Instant
+    backdated: dict[str, Any] | None
+    hash: str
+
+
+class StepPublic(Public):
+    """One hand-off row of the control sheet (*phiếu kiểm soát*)."""
+
+    seq: int
+    step: str
+    name: str
+    unit: str
+    role: str
+    assignee: str | None
+    started_at: Instant
+    due_at: Instant | None
+    finished_at: Instant | None
+    outcome: str | None
+    classification: str | None
+
+
+class DocumentPublic(Public):
+    """A form issued for the dossier (``copy_of``: the original of a reprint)."""
+
+    id: int
+    form: str
+    form_set: str
+    number: str | None
+    issued_at: Instant
+    issued_by: str
+    copy_of: int | None
+
+
+class DossierDetail(DossierSummary):
+    """A dossier with its trail: events, hand-offs and documents."""
+
+    agency_names: dict[str, str]
+    allowed_actions: list[str]
+    events: list[EventPublic]
+    steps: list[StepPublic]
+    documents: list[DocumentPublic]
+
+
+class DossierView(DossierDetail):
+    """``GET /api/v1/dossiers/{code}``: the actions are the caller's, with the badge."""
+
+    urgency: Urgency | None
+
+
+class QueueItem(DossierSummary):
+    urgency: Urgency | None
+    current_step_name: str | None
+
+
+class QueuePage(Public):
+    """One page of the work queue; ``next_cursor`` asks for the following one."""
+
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+class Received(Public):
+    """A dossier received (201) or the replay of the same request (200)."""
+
+    code: str
+    secret: str
+    explanation: DueExplanation | None
+    appointment: Day | None
+    due: Day | None
+    warnings: list[str]
+    replayed: bool
+    dossier: DossierDetail
+
+
+class IssuedRef(Public):
+    id: int
+    form: str
+    number: str | None
+
+
+class ActionDone(DossierDetail):
+    """The dossier after an action, and the documents the action issued."""
+
+    replayed: bool
+    documents_issued: list[IssuedRef]
+
+
+class GuidanceDocument(IssuedRef):
+    form_set: str
+
+
+class GuidanceRecorded(Public):
+    """Counter guidance (Mẫu 02) recorded without opening a dossier."""
+
+    id: int
+    document: GuidanceDocument

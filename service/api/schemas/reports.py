@@ -1,0 +1,170 @@
+"""What ``/api/v1/reports`` answers: the dashboard figures and what drills into them.
+
+The engine builds these as plain data (``engine.reports``: ``Figures.dashboard``,
+``…as_dict``); the models here are their declared shapes, checked on every answer.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from service.api.schemas.common import Day, Public
+
+
+class PeriodRange(Public):
+    """A report period, both days included."""
+
+    start: Day = Field(alias="from")
+    end: Day = Field(alias="to")
+
+
+class EndedCounts(Public):
+    early: int
+    on_time: int
+    late: int
+
+
+class PendingCounts(Public):
+    within: int
+    late: int
+
+
+class ApologyCounts(Public):
+    in_time: int
+    late: int
+    missing: int
+
+
+class FigureTotals(Public):
+    """The figures of one group (definitions: ``engine.reports.figures.DEFINITIONS``)."""
+
+    received: int
+    carried_over: int
+    ended: EndedCounts
+    pending: PendingCounts
+    withdrawn: int
+    refused: int
+    on_time_rate_766: float | None
+    closed_on_time_rate: float | None
+    apology: ApologyCounts
+
+
+class FigureGroup(Public):
+    key: str
+    totals: FigureTotals
+
+
+class Dashboard(Public):
+    """``GET /api/v1/reports``: a contract — ``{"period", "totals", "groups"}``."""
+
+    period: PeriodRange
+    totals: FigureTotals
+    groups: list[FigureGroup]
+
+
+class Drill(Public):
+    """The dossier codes behind one figure (of one group when ``key`` is given)."""
+
+    period: PeriodRange
+    figure: str
+    by: str
+    key: str | None
+    count: int
+    codes: list[str]
+
+
+class MonthRates(Public):
+    period: PeriodRange
+    on_time_rate_766: float | None
+    closed_on_time_rate: float | None
+    received: int
+    ended: int
+
+
+class AgencyRates(Public):
+    key: str
+    label: str
+    on_time_rate_766: float | None
+    closed_on_time_rate: float | None
+    received: int
+
+
+class Charts(Public):
+    period: PeriodRange
+    over_time: list[MonthRates]
+    by_agency: list[AgencyRates]
+
+
+class ProcessingTime(Public):
+    """Average processing time of a procedure's dossiers, in the procedure's own unit."""
+
+    procedure: str
+    name: str
+    unit: str
+    unit_label: str
+    count: int
+    average: float | None
+
+
+class LateByUnitStep(Public):
+    unit: str | None
+    step: str | None
+    step_name: str | None
+    late: int
+
+
+class LateDossier(Public):
+    """A late dossier and the first step that overran (None: unattributed)."""
+
+    code: str
+    verdict: str
+    step: str | None
+    step_name: str | None
+    unit: str | None
+
+
+class Responsibility(Public):
+    summary: list[LateByUnitStep]
+    dossiers: list[LateDossier]
+
+
+class Anomaly(Public):
+    kind: str
+    label: str
+    count: int
+    codes: list[str]
+
+
+class Anomalies(Public):
+    period: PeriodRange
+    anomalies: list[Anomaly]
+
+
+class Score(Public):
+    """An officer's or an agency's mean score per indicator, total and grade."""
+
+    key: str
+    dossiers: int
+    indicators: dict[str, float]
+    indicators_scored: int
+    total: float
+    grade: str
+
+
+class DossierScore(Public):
+    code: str
+    officer: str
+    agency: str
+    indicators: dict[str, int]
+    total: int
+
+
+class Scoring(Public):
+    """``dossiers`` is present only when asked for (``?dossiers=true``)."""
+
+    scheme: str
+    period: PeriodRange
+    indicators: dict[str, str]
+    officers: list[Score]
+    agencies: list[Score]
+    dossiers: list[DossierScore] | None = None
