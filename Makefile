@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/printouts.py
 	$(BIN)/python bench/reports.py --dossiers 100000 --small 20000  # 1,000,000: run by hand
+	$(BIN)/python bench/outbox.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
