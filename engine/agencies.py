@@ -32,6 +32,15 @@ class Agency(SQLModel, table=True):
         default=NonWorkingDayReceipt.COUNT_FROM_RECEIPT.value, max_length=32)
     due_time: str = Field(default=DueTime.CLOSE_OF_OFFICE.value, max_length=32)
     code_scheme: str = Field(default="auto", max_length=16)  # auto | 2018 | centralised
+    # What the sweeps warn about and when (``engine.timed.rules.SweepSettings``; [I] where the
+    # law is silent, docs/notifications.md "Settings"): the warning horizon before a due date
+    # (1 working day), how many working days a supplement may be awaited before the counter is
+    # reminded (10), and the hours a competent agency has to accept a boundary-free dossier
+    # once sent (0: the same working day, next morning if sent after 15:00).
+    warn_ahead_amount: int = 1
+    warn_ahead_unit: str = Field(default="working_days", max_length=16)
+    supplement_wait_days: int = 10
+    accept_within_hours: int = 0
 
     def clock_policy(self) -> ClockPolicy:
         return clock_policy_of(self.late_receipt_policy, self.late_receipt_cutoff,

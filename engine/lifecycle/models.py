@@ -34,6 +34,17 @@ REPORT_CODE_SQL = (
 )
 
 
+#: Which rows a sweep (``engine.timed.sweep``) looks at, as SQL the partial indexes below and the
+#: sweep's queries share word for word (SQLite uses a partial index only for a query that
+#: repeats its condition): open dossiers, by the date the next warning is about; open dossiers
+#: whose warnings do not hang on that date (paper not yet sent on, a supplement awaited, a
+#: boundary-free dossier not yet accepted); and open hand-off rows (migration 0010).
+SWEEP_OPEN = "ended_on IS NULL"
+SWEEP_WAITING = ("ended_on IS NULL AND (state IN ('received', 'awaiting_supplement') "
+                 "OR (boundary_free AND clock_started_at IS NULL))")
+SWEEP_OPEN_STEP = "finished_at IS NULL"
+
+
 class Dossier(SQLModel, table=True):
     """One application (*hồ sơ*) for one procedure version.
 
@@ -52,6 +63,14 @@ class Dossier(SQLModel, table=True):
         Index("ix_dossier_clock_moved", "clock_settled_on",
               sqlite_where=text("supplement_count > 0 OR was_paused"),
               postgresql_where=text("supplement_count > 0 OR was_paused")),
+        # The sweep's candidates with their marks, read from the index alone (0010); the
+        # condition's columns close each list, without which SQLite reads the table rows.
+        Index("ix_dossier_sweep_due", "appointment_date", "version", "sweep_version",
+              "sweep_next_at", "id", "ended_on", sqlite_where=text(SWEEP_OPEN),
+              postgresql_where=text(SWEEP_OPEN)),
+        Index("ix_dossier_sweep_waiting", "version", "sweep_version", "sweep_next_at", "id",
+              "ended_on", "state", "boundary_free", "clock_started_at",
+              sqlite_where=text(SWEEP_WAITING), postgresql_where=text(SWEEP_WAITING)),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -125,6 +144,11 @@ class Dossier(SQLModel, table=True):
     chain_head: str = Field(default="", max_length=64)  # hash of the last event: truncation shows
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # The sweep's mark (``engine.timed.sweep``): the version it last judged and the instant
+    # from which a new warning can come of what it saw; a new version (every action, every
+    # re-projection) makes the dossier a candidate again. Never written by the lifecycle.
+    sweep_version: int | None = None
+    sweep_next_at: datetime | None = None
 
     @property
     def policy_agency(self) -> str:
@@ -167,7 +191,11 @@ class DossierStep(SQLModel, table=True):
     """One hand-off row of the control sheet (*Phiếu kiểm soát quá trình giải quyết*)."""
 
     __tablename__ = "dossier_step"
-    __table_args__ = (UniqueConstraint("dossier_id", "seq", name="uq_dossier_step_seq"),)
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "seq", name="uq_dossier_step_seq"),
+        Index("ix_dossier_step_sweep", "due_at", "sweep_next_at", "id", "finished_at",
+              sqlite_where=text(SWEEP_OPEN_STEP), postgresql_where=text(SWEEP_OPEN_STEP)),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dossier_id: int = Field(foreign_key="dossier.id", index=True)
@@ -184,6 +212,8 @@ class DossierStep(SQLModel, table=True):
     finished_by: str | None = Field(default=None, max_length=64)
     outcome: str | None = Field(default=None, max_length=32)  # action that closed the step
     classification: str | None = Field(default=None, max_length=16)  # early / on_time / late
+    # The instant from which a sweep looks at this open row again (``engine.timed.sweep``).
+    sweep_next_at: datetime | None = None
 
 
 class IssuedDocument(SQLModel, table=True):

@@ -44,3 +44,19 @@ def test_the_reports_benchmark_runs_and_reports_a_ratio(bench_database):
     out = _run(["bench/reports.py", "--dossiers", "3000", "--small", "0", "--db", db], env)
     line = next(line for line in out.splitlines() if line.startswith(db))
     assert "3,000 dossiers" in line and "ratio" in line and "766 rate" in line
+
+
+def test_the_outbox_benchmark_runs_and_delivers_each_message_once(bench_database):
+    db, env = bench_database
+    out = _run(["bench/outbox.py", "--messages", "60", "--batch", "25", "--rounds", "1",
+                "--db", db], env)
+    line = next(line for line in out.splitlines() if line.startswith(f"{db}:"))
+    assert "60 messages" in line and "ratio" in line and "duplicates 0" in line
+
+
+def test_the_sweep_benchmark_runs_and_reports_a_ratio(bench_database):
+    db, env = bench_database
+    out = _run(["bench/sweep.py", "--dossiers", "600", "--db", db], env)
+    line = next(line for line in out.splitlines() if line.startswith(db))
+    assert "600 dossiers" in line and "ratio" in line
+    assert "0 judged, 0 new" in line  # the steady sweep: nothing to judge again, nothing new

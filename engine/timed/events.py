@@ -1,0 +1,80 @@
+"""Lifecycle events someone must hear about, written to the outbox with the action.
+
+An after-effect (``engine.lifecycle.after_effects``) of receive (Mẫu 01), request_supplement
+(Mẫu 02), apologise (Mẫu 04), finish (result ready), refuse and refuse_at_reception (Mẫu 03)
+enqueues the messages of :func:`engine.timed.messages.drafts_for_event` in the action's own
+transaction: they commit with the action or not at all, and an idempotent repeat of the request
+(which runs no after-effect) writes none again; the outbox key (dossier, ``event-<seq>``, kind,
+channel, recipient) would refuse a second copy anyway.
+
+Switched on **per database engine** by :func:`install`, which the service calls on its engine
+(``service/app.py``: ``create_app``; ``service/cli.py``: the engine of the ``dossier``
+commands). The after-effect itself is registered process-wide once, but does nothing for a
+session whose engine was not installed: so the engine's own lifecycle tests, the benchmarks and
+the history import (which acts on other engines) write no messages, whichever tests ran before
+them in the same process, and a test that wants the messages installs its engine.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from engine.lifecycle import after_effects
+from engine.lifecycle.context import ActionContext
+from engine.lifecycle.states import Action
+from engine.outbox import enqueue
+from engine.timed.findings import EventKind
+from engine.timed.messages import drafts_for_event
+from engine.timed.recipients import ApplicantChannels
+
+#: The actions that announce something, and what they announce.
+ANNOUNCED: dict[Action, EventKind] = {
+    Action.RECEIVE: EventKind.RECEIVED,
+    Action.REQUEST_SUPPLEMENT: EventKind.SUPPLEMENT_REQUESTED,
+    Action.APOLOGISE: EventKind.APOLOGY_SENT,
+    Action.FINISH: EventKind.RESULT_READY,
+    Action.REFUSE: EventKind.REFUSED,
+    Action.REFUSE_AT_RECEPTION: EventKind.REFUSED,
+}
+
+#: The engines whose actions write messages, with the applicant's channels read at install.
+_INSTALLED: weakref.WeakKeyDictionary[Engine, ApplicantChannels] = weakref.WeakKeyDictionary()
+
+
+def install(engine: Engine, *, channels: ApplicantChannels | None = None) -> None:
+    """Make lifecycle actions on ``engine`` write their messages (idempotent). ``channels``
+    defaults to the environment's (``MOTCUA_NOTIFY_APPLICANT_EMAIL`` / ``_SMS``)."""
+    _INSTALLED[engine] = channels or ApplicantChannels.from_env()
+    after_effects.register(announce, actions=ANNOUNCED)
+
+
+def uninstall(engine: Engine) -> None:
+    """Stop writing messages for ``engine`` (tests)."""
+    _INSTALLED.pop(engine, None)
+
+
+def installed(engine: Engine) -> bool:
+    return engine in _INSTALLED
+
+
+def _channels_of(ctx: ActionContext) -> ApplicantChannels | None:
+    bind = ctx.session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    return _INSTALLED.get(engine)
+
+
+def announce(ctx: ActionContext, event: Mapping[str, Any]) -> None:
+    """The after-effect: enqueue the event's messages in the action's transaction."""
+    channels = _channels_of(ctx)
+    kind = ANNOUNCED.get(ctx.action)
+    if channels is None or kind is None:
+        return
+    drafts = drafts_for_event(
+        ctx.session, kind, ctx.dossier, seq=event["seq"], reason=ctx.reason,
+        facts=ctx.payload, at_reception=ctx.action is Action.REFUSE_AT_RECEPTION,
+        actor_id=ctx.actor.id, channels=channels)
+    enqueue(ctx.session, drafts, at=ctx.at)

@@ -1,0 +1,392 @@
+"""What the messages say (*nội dung thông báo*): one Vietnamese template per finding and per
+lifecycle event, and the outbox drafts made from them.
+
+The templates are plain ``str.format`` text with named fields (:data:`FIELDS`), kept here in
+one place so that an administrator reads exactly what is sent: docs/notifications.md
+("## Messages") is generated from this module (:func:`messages_markdown`; a test compares).
+
+- Findings (``FindingKind``, from the sweeps) go to staff in the app (the bell), to the people
+  :mod:`engine.timed.recipients` names.
+- Events (``EventKind``, from lifecycle actions, ``engine.timed.events``) go to the applicant
+  (e-mail, and SMS through the webhook when switched on) and, for a new appointment or a
+  result ready, to the clerks of the returning counter.
+
+Every draft carries the uniqueness key's parts: dossier, step (hand-off row) for step
+findings, kind, rung (the finding's, or ``event-<seq>`` for an event), channel, recipient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from engine.lifecycle.models import Dossier
+from engine.lifecycle.states import ReturnMethod
+from engine.outbox import Channel, Draft
+from engine.text import nfc
+from engine.timed.findings import EventKind, Finding, FindingKind
+from engine.timed.recipients import (
+    AUDIENCE,
+    ApplicantChannels,
+    Audience,
+    Directory,
+    applicant_addresses,
+    finding_recipients,
+    unique,
+)
+from engine.timezone import to_local
+from engine.users import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A message's subject and body (``str.format`` fields), and a short text for SMS."""
+
+    subject: str
+    body: str
+    sms: str | None = None
+
+
+#: The fields a template may name, and what they hold (docs/notifications.md).
+FIELDS: dict[str, str] = {
+    "code": "mã hồ sơ",
+    "due": "hạn mà cảnh báo nói đến («ngày 10/03/2026» hoặc «16:30 ngày 10/03/2026»): hạn "
+           "trả kết quả, hạn của bước, hạn chuyển hồ sơ",
+    "step": "tên bước xử lý (\"đang xử lý\" nếu không rõ)",
+    "agency": "tên cơ quan có thẩm quyền giải quyết",
+    "receiving": "tên Bộ phận Một cửa đã tiếp nhận hồ sơ",
+    "returning": "tên Bộ phận Một cửa trả kết quả",
+    "apology_by": "hạn cuối gửi văn bản xin lỗi («ngày 09/03/2026»; không rõ thì «ngày làm "
+                  "việc liền trước ngày hẹn trả»)",
+    "waited": "số ngày làm việc đã chờ bổ sung",
+    "procedure": "tên thủ tục hành chính",
+    "applicant": "tên người nộp hồ sơ (chủ hồ sơ)",
+    "received_at": "giờ và ngày tiếp nhận",
+    "appointment": "ngày hẹn trả kết quả",
+    "new_due": "ngày hẹn trả kết quả mới (Mẫu 04)",
+    "reason": "lý do ghi trên phiếu",
+    "missing": "các nội dung cần bổ sung, hoàn thiện (Mẫu 02)",
+    "return_method": "hình thức nhận kết quả",
+}
+
+#: Appended to every message to the applicant by e-mail.
+APPLICANT_FOOTER = ("\n\nĐây là thư tự động của hệ thống giải quyết thủ tục hành chính; "
+                    "vui lòng không trả lời thư này.")
+
+FINDING_TEMPLATES: dict[FindingKind, Template] = {
+    FindingKind.DUE_SOON: Template(
+        "Hồ sơ {code} sắp đến hạn trả kết quả ({due})",
+        "Hồ sơ {code} phải trả kết quả vào {due}, đang ở bước {step}. "
+        "Vui lòng hoàn thành xử lý trước hạn."),
+    FindingKind.DUE_TODAY: Template(
+        "Hồ sơ {code} đến hạn trả kết quả hôm nay",
+        "Hôm nay ({due}) là ngày hẹn trả kết quả hồ sơ {code}, đang ở bước {step}. "
+        "Vui lòng hoàn thành xử lý trong ngày."),
+    FindingKind.OVERDUE: Template(
+        "Hồ sơ {code} đã quá hạn trả kết quả",
+        "Hồ sơ {code} đã quá ngày hẹn trả kết quả ({due}) mà chưa giải quyết xong "
+        "(đang ở bước {step}). Vui lòng xử lý ngay."),
+    FindingKind.STEP_DUE_SOON: Template(
+        "Hồ sơ {code}: bước {step} sắp đến hạn",
+        "Bước {step} của hồ sơ {code} phải hoàn thành trước {due}."),
+    FindingKind.STEP_OVERDUE: Template(
+        "Hồ sơ {code}: bước {step} đã quá hạn",
+        "Bước {step} của hồ sơ {code} đã quá thời hạn của bước ({due}) mà chưa hoàn thành."),
+    FindingKind.APOLOGY_DUE: Template(
+        "Hồ sơ {code}: cần gửi văn bản xin lỗi nếu không kịp trả kết quả",
+        "Hồ sơ {code} ({agency}) có nguy cơ trễ hẹn trả kết quả ({due}). Nếu không kịp "
+        "trả kết quả, cơ quan phải gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04) "
+        "chậm nhất vào {apology_by}."),
+    FindingKind.APOLOGY_MISSED: Template(
+        "Hồ sơ {code}: đã quá hạn gửi văn bản xin lỗi",
+        "Đã qua hạn gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04) của hồ sơ {code} "
+        "({agency}; hẹn trả kết quả {due}) mà chưa có văn bản xin lỗi. Vui lòng chỉ đạo xử lý "
+        "và gửi văn bản xin lỗi người nộp hồ sơ."),
+    FindingKind.SUPPLEMENT_AWAITED: Template(
+        "Hồ sơ {code} chờ bổ sung quá lâu",
+        "Hồ sơ {code} đã chờ người nộp bổ sung, hoàn thiện {waited}. Vui lòng liên hệ người "
+        "nộp hồ sơ."),
+    FindingKind.TRANSFER_LATE: Template(
+        "Hồ sơ {code} chưa được chuyển đến cơ quan giải quyết",
+        "Hồ sơ {code} chưa được chuyển đến {agency} trong thời hạn ({due}): chuyển ngay trong "
+        "ngày tiếp nhận, hoặc đầu giờ ngày làm việc tiếp theo nếu tiếp nhận sau 15 giờ."),
+    FindingKind.NOT_ACCEPTED: Template(
+        "Hồ sơ {code} chưa được cơ quan giải quyết nhận",
+        "Hồ sơ {code} được {receiving} tiếp nhận không phụ thuộc địa giới hành chính nhưng "
+        "{agency} chưa xác nhận nhận hồ sơ. Thời hạn giải quyết chỉ bắt đầu tính khi cơ quan "
+        "xác nhận nhận hồ sơ."),
+}
+
+#: Who reads an event's message: the applicant, or the staff who act next.
+APPLICANT, STAFF = "applicant", "staff"
+#: A refusal at the counter (Mẫu 03 before receipt) reads differently from one after appraisal.
+AT_RECEPTION = "applicant_at_reception"
+
+EVENT_TEMPLATES: dict[tuple[EventKind, str], Template] = {
+    (EventKind.RECEIVED, APPLICANT): Template(
+        "Hồ sơ {code} đã được tiếp nhận",
+        "Kính gửi: {applicant},\n{receiving} đã tiếp nhận hồ sơ «{procedure}» của Ông/Bà lúc "
+        "{received_at}, mã hồ sơ {code}.\nNgày hẹn trả kết quả: {appointment}.\nÔng/Bà tra "
+        "cứu tình trạng hồ sơ bằng mã hồ sơ và mã tra cứu in trên Giấy tiếp nhận hồ sơ và hẹn "
+        "trả kết quả.",
+        "Ho so {code} da duoc tiep nhan, hen tra ket qua ngay {appointment}."),
+    (EventKind.SUPPLEMENT_REQUESTED, APPLICANT): Template(
+        "Hồ sơ {code} cần bổ sung, hoàn thiện",
+        "Kính gửi: {applicant},\nHồ sơ {code} («{procedure}») cần được bổ sung, hoàn thiện.\n"
+        "Lý do: {reason}.\nNội dung cần bổ sung: {missing}.\nĐề nghị Ông/Bà nộp hồ sơ bổ sung "
+        "tại {receiving}. Thời gian chờ bổ sung không tính vào thời hạn giải quyết.",
+        "Ho so {code} can bo sung, hoan thien. Vui long xem thu/phieu yeu cau va nop bo sung "
+        "tai noi nop ho so."),
+    (EventKind.APOLOGY_SENT, APPLICANT): Template(
+        "Hồ sơ {code}: xin lỗi và hẹn lại ngày trả kết quả",
+        "Kính gửi: {applicant},\n{agency} xin lỗi Ông/Bà vì hồ sơ {code} («{procedure}») "
+        "chưa giải quyết được đúng hẹn.\nLý do: {reason}.\nNgày hẹn trả kết quả mới: "
+        "{new_due}.",
+        "Xin loi Ong/Ba: ho so {code} duoc hen lai ngay tra ket qua {new_due}."),
+    (EventKind.APOLOGY_SENT, STAFF): Template(
+        "Hồ sơ {code}: hẹn lại ngày trả kết quả {new_due}",
+        "{agency} đã gửi Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04) cho hồ sơ {code} "
+        "(«{procedure}») của {applicant}. Ngày hẹn trả kết quả mới: {new_due}. Lý do: "
+        "{reason}."),
+    (EventKind.RESULT_READY, APPLICANT): Template(
+        "Hồ sơ {code} đã có kết quả",
+        "Kính gửi: {applicant},\nHồ sơ {code} («{procedure}») đã được giải quyết xong.\n"
+        "Hình thức nhận kết quả: {return_method}; nơi trả kết quả: {returning}.",
+        "Ho so {code} da co ket qua. Moi Ong/Ba nhan ket qua theo hinh thuc da dang ky."),
+    (EventKind.RESULT_READY, STAFF): Template(
+        "Hồ sơ {code} đã có kết quả, chờ trả",
+        "Hồ sơ {code} («{procedure}») của {applicant} đã giải quyết xong; {returning} trả "
+        "kết quả (hẹn trả {appointment}; hình thức: {return_method})."),
+    (EventKind.REFUSED, APPLICANT): Template(
+        "Hồ sơ {code} không được giải quyết",
+        "Kính gửi: {applicant},\n{agency} từ chối giải quyết hồ sơ {code} («{procedure}»).\n"
+        "Lý do: {reason}.",
+        "Ho so {code} khong duoc giai quyet. Vui long xem Phieu tu choi (Mau 03) hoac lien "
+        "he noi nop ho so."),
+    (EventKind.REFUSED, AT_RECEPTION): Template(
+        "Hồ sơ {code} không được tiếp nhận",
+        "Kính gửi: {applicant},\n{receiving} từ chối tiếp nhận hồ sơ {code} («{procedure}»).\n"
+        "Lý do: {reason}.",
+        "Ho so {code} khong duoc tiep nhan. Vui long xem Phieu tu choi (Mau 03) hoac lien "
+        "he noi nop ho so."),
+}
+
+
+def kind_label(kind: str) -> str:
+    """The Vietnamese name of a message's kind (a finding or an event); other kinds (e.g. the
+    national portal's) as they are."""
+    for enum in (FindingKind, EventKind):
+        if kind in enum._value2member_map_:
+            return enum(kind).label_vi
+    return kind
+
+
+def day_text(value: date | datetime | None, missing: str = "chưa xác định") -> str:
+    """``15/03/2026``, or ``16:30 ngày 15/03/2026`` for an instant (local time)."""
+    if value is None:
+        return missing
+    if isinstance(value, datetime):
+        return f"{to_local(value):%H:%M} ngày {to_local(value):%d/%m/%Y}"
+    return f"{value:%d/%m/%Y}"
+
+
+def due_text(value: date | datetime | None) -> str:
+    """A finding's deadline as a sentence takes it: ``ngày 15/03/2026`` or
+    ``16:30 ngày 15/03/2026``."""
+    if value is None:
+        return "hạn chưa xác định"
+    return day_text(value) if isinstance(value, datetime) else f"ngày {day_text(value)}"
+
+
+def render(template: Template, fields: Mapping[str, Any]) -> tuple[str, str, str | None]:
+    """Subject, body and SMS text of ``template`` with ``fields``, NFC."""
+    return (nfc(template.subject.format_map(fields)), nfc(template.body.format_map(fields)),
+            nfc(template.sms.format_map(fields)) if template.sms else None)
+
+
+def staff_link(code: str | None) -> str | None:
+    """Where the bell takes a member of staff: the dossier's page."""
+    return f"/ho-so/{code}" if code else None
+
+
+# ----- findings (the sweeps) ------------------------------------------------------------------
+
+def finding_fields(finding: Finding, directory: Directory) -> dict[str, Any]:
+    facts = finding.facts
+    step = facts.get("step_name") or "đang xử lý"
+    apology_by = _as_day(facts.get("apology_by")) if facts.get("apology_by") else None
+    days = facts.get("working_days")
+    return {
+        "code": finding.dossier_code, "due": due_text(finding.due), "step": step,
+        "agency": directory.agency_name(finding.competent_agency),
+        "receiving": directory.agency_name(facts.get("receiving_agency")) or "Bộ phận Một cửa",
+        "apology_by": (due_text(apology_by) if apology_by
+                       else "ngày làm việc liền trước ngày hẹn trả"),
+        "waited": f"{days} ngày làm việc" if days else "quá số ngày làm việc cho phép",
+    }
+
+
+def _as_day(value: Any) -> date | datetime | None:
+    """A day given as ISO text (facts travel as JSON); None if it is not one: a message never
+    stops a sweep or an action."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def drafts_for_finding(session: Session, finding: Finding, *,
+                       directory: Directory | None = None) -> list[Draft]:
+    """The in-app messages a finding writes, one per recipient (:data:`AUDIENCE`).
+
+    A sweep passes one ``Directory.preload(session)`` for all its findings (two queries);
+    without it the staff are read per agency and role as needed. Facts read when present:
+    ``unit`` (the hand-off row's agency), ``step_name``, ``receiving_agency`` (else read from
+    the dossier for the audiences that need it), ``apology_by`` (a day), ``working_days``.
+    """
+    directory = directory or Directory(session)
+    names = finding_recipients(session, finding, directory)
+    if not names:
+        return []
+    subject, body, _ = render(FINDING_TEMPLATES[finding.kind], finding_fields(finding, directory))
+    payload = {"link": staff_link(finding.dossier_code),
+               "due": finding.due.isoformat() if finding.due is not None else None}
+    return [Draft(kind=finding.kind.value, channel=Channel.IN_APP, recipient=name,
+                  subject=subject, body=body, dossier_code=finding.dossier_code,
+                  step_seq=finding.step_seq, rung=finding.rung, payload=payload)
+            for name in names]
+
+
+# ----- events (the lifecycle) -----------------------------------------------------------------
+
+def _listing(value: Any) -> str:
+    """A list of missing items as one line; anything else as text."""
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v.get("name", v)) if isinstance(v, Mapping) else str(v)
+                         for v in value)
+    return str(value or "")
+
+
+def event_fields(dossier: Dossier, directory: Directory, *, reason: str | None,
+                 facts: Mapping[str, Any]) -> dict[str, Any]:
+    method = dossier.return_method
+    directory.learn_names(dossier.competent_agency, dossier.receiving_agency,
+                          dossier.returning_agency)
+    return {
+        "code": dossier.code, "procedure": dossier.procedure_name,
+        "applicant": dossier.applicant_name,
+        "agency": directory.agency_name(dossier.competent_agency),
+        "receiving": directory.agency_name(dossier.receiving_agency),
+        "returning": directory.agency_name(dossier.returning_agency),
+        "received_at": day_text(dossier.received_at),
+        "appointment": day_text(dossier.appointment_date),
+        # apologise moved the appointment to the new date (the legal due date stays)
+        "new_due": day_text(dossier.appointment_date),
+        "reason": reason or "không ghi lý do",
+        "missing": _listing(facts.get("missing")) or "xem phiếu yêu cầu bổ sung",
+        "return_method": (ReturnMethod(method).label_vi
+                          if method in ReturnMethod._value2member_map_ else method),
+    }
+
+
+def event_rung(seq: int) -> str:
+    """An event's messages are told apart by the event's number in the dossier's journal."""
+    return f"event-{seq}"
+
+
+def drafts_for_event(session: Session, kind: EventKind, dossier: Dossier, *, seq: int,
+                     reason: str | None = None, facts: Mapping[str, Any] | None = None,
+                     at_reception: bool = False, actor_id: str | None = None,
+                     channels: ApplicantChannels | None = None,
+                     directory: Directory | None = None) -> list[Draft]:
+    """The messages a lifecycle event writes: to the applicant on ``channels``, and for a
+    new appointment or a result ready to the clerks of the returning counter, who hand the
+    result over (ND 61 Art 19(9): the one-stop unit is told of the new date), not to the
+    actor."""
+    directory = directory or Directory(session)
+    addresses = applicant_addresses(dossier, channels or ApplicantChannels())
+    staff_template = EVENT_TEMPLATES.get((kind, STAFF))
+    staff = ([n for n in directory.staff(dossier.returning_agency, Role.CLERK) if n != actor_id]
+             if staff_template is not None else [])
+    if not addresses and not staff:
+        return []  # nobody to tell: not even the agencies' names are read
+    fields = event_fields(dossier, directory, reason=reason, facts=dict(facts or {}))
+    common = {"dossier_code": dossier.code, "rung": event_rung(seq), "kind": kind.value}
+    drafts: list[Draft] = []
+    citizen = EVENT_TEMPLATES[(kind, AT_RECEPTION if at_reception else APPLICANT)]
+    subject, body, sms = render(citizen, fields)
+    for channel, address in addresses:
+        if channel is Channel.EMAIL:
+            drafts.append(Draft(channel=channel, recipient=address, subject=subject,
+                                body=body + APPLICANT_FOOTER, payload={"event_seq": seq},
+                                **common))
+        else:
+            drafts.append(Draft(channel=channel, recipient=address, subject=subject,
+                                body=sms or subject, payload={"event_seq": seq, "sms": True},
+                                **common))
+    if staff:
+        subject, body, _ = render(staff_template, fields)
+        drafts += [Draft(channel=Channel.IN_APP, recipient=name, subject=subject, body=body,
+                         payload={"link": staff_link(dossier.code), "event_seq": seq},
+                         **common) for name in unique(staff)]
+    return drafts
+
+
+# ----- the documentation ----------------------------------------------------------------------
+
+_AUDIENCE_TEXT = {
+    Audience.HANDLER: "the handler (the assignee; without one, the step's role at its agency)",
+    Audience.LEADERS: "the leaders of the competent agency (head of unit)",
+    Audience.COUNTER: "the clerks of the receiving one-stop unit",
+}
+_EVENT_AUDIENCE = {
+    APPLICANT: "the applicant (e-mail; SMS through the webhook when switched on)",
+    AT_RECEPTION: "the applicant, refused at the counter (Mẫu 03 before receipt)",
+    STAFF: "the clerks of the returning one-stop unit, in the app (not the actor)",
+}
+
+
+def _quote(text: str) -> list[str]:
+    return ["> " + line if line else ">" for line in text.split("\n")]
+
+
+def _entry(title: str, recipients: str, template: Template) -> list[str]:
+    lines = [f"#### {title}", "", f"To: {recipients}.", "", f"Subject: `{template.subject}`",
+             "", *_quote(template.body), ""]
+    if template.sms:
+        lines += [f"SMS: `{template.sms}`", ""]
+    return lines
+
+
+def messages_markdown() -> str:
+    """The "## Messages" section of docs/notifications.md, from the templates above."""
+    lines = ["## Messages", "",
+             "Generated from `engine/timed/messages.py` (`python -m engine.timed.messages`); "
+             "a test keeps this section and the code equal. Fields in braces:", "",
+             "| field | holds |", "| --- | --- |",
+             *[f"| `{{{name}}}` | {meaning} |" for name, meaning in FIELDS.items()], "",
+             "Every e-mail to the applicant ends with:", "", *_quote(APPLICANT_FOOTER.strip()),
+             "", "### Findings of the sweeps (in the app)", ""]
+    for kind, template in FINDING_TEMPLATES.items():
+        to = "; ".join(_AUDIENCE_TEXT[a] for a in AUDIENCE[kind])
+        lines += _entry(f"`{kind.value}` — {kind.label_vi}", to, template)
+    lines += ["### Lifecycle events", ""]
+    for (kind, audience), template in EVENT_TEMPLATES.items():
+        lines += _entry(f"`{kind.value}` ({audience}) — {kind.label_vi}",
+                        _EVENT_AUDIENCE[audience], template)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def sample_fields(names: Iterable[str] = FIELDS) -> dict[str, str]:
+    """Every field filled with a visible sample, for tests and previews."""
+    return {name: f"<{name}>" for name in names}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(messages_markdown(), end="")
