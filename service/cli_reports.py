@@ -32,11 +32,18 @@ from engine.reports.history import import_lines
 from engine.reports.processing import average_processing_time
 from engine.reports.responsibility import responsibility
 from engine.reports.scoring import get_scheme
+from engine.reports.snapshots import Scope, history, take_daily
 from engine.reports.sql import D
 from engine.settings import load_settings
+from engine.timezone import to_local
 from printouts.report_pdf import REGISTER_PDF_LIMIT, render_report_html, write_report_pdf
 
 reports_app = typer.Typer(help="Báo cáo, chỉ số và nhập dữ liệu lịch sử.")
+#: ``motcua report`` is a group so that it can hold ``motcua report snapshot``; called without a
+#: subcommand it is the report itself (its callback), as before.
+report_app = typer.Typer(help="Báo cáo kết quả giải quyết TTHC; 'snapshot': số liệu chốt "
+                              "theo ngày.")
+reports_app.add_typer(report_app, name="report")
 
 
 class Format(StrEnum):
@@ -104,10 +111,13 @@ def _pct(value: float | None) -> str:
     return "N/A" if value is None else f"{value * 100:.1f}%"
 
 
-@reports_app.command("report")
+@report_app.callback(invoke_without_command=True)
 def report(
-    date_from: Annotated[str, typer.Option("--from", help="Ngày đầu kỳ (YYYY-MM-DD).")],
-    date_to: Annotated[str, typer.Option("--to", help="Ngày cuối kỳ (YYYY-MM-DD).")],
+    ctx: typer.Context,
+    date_from: Annotated[str | None, typer.Option("--from", help="Ngày đầu kỳ (YYYY-MM-DD).",
+                                                  show_default=False)] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Ngày cuối kỳ (YYYY-MM-DD).",
+                                                show_default=False)] = None,
     by: Annotated[By, typer.Option(help="Nhóm theo.")] = By.NONE,
     fmt: Annotated[Format, typer.Option("--format", help="Định dạng.")] = Format.table,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Tệp kết quả.")] = None,
@@ -128,27 +138,34 @@ def report(
                                                         "chạy trên terminal).")] = None,
 ) -> None:
     """Báo cáo kết quả giải quyết TTHC của một kỳ (Biểu II.06a, sổ theo dõi, chỉ số …)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if date_from is None or date_to is None:
+        _fail("cần --from và --to (YYYY-MM-DD); số liệu chốt theo ngày: motcua report "
+              "snapshot --help")
     try:
         period = Period(_day(date_from, "--from"), _day(date_to, "--to"))
     except ValueError as exc:
         _fail(str(exc))
     if fmt in (Format.xlsx, Format.pdf) and output is None:
         _fail(f"--format {fmt.value} cần -o TỆP")
-    where = None
+    where, scope = None, Scope()  # the chart over time reads the snapshots of this scope
     if agency:
         where = or_(D.c.receiving_agency == agency, D.c.competent_agency == agency)
+        scope = Scope.agency(agency)
     options = Options(withdrawn_counts_as_ended=not withdrawn_separate)
     show = sys.stderr.isatty() if progress is None else progress
     with Session(_engine()) as session, _progress(show, 6) as step:
         try:
-            _report(session, period, by, fmt, output, kind, figure, key, where, options, scheme,
-                    receipt_delay_hours, reporting_unit, receiving_unit, step)
+            _report(session, period, by, fmt, output, kind, figure, key, (where, scope),
+                    options, scheme, receipt_delay_hours, reporting_unit, receiving_unit, step)
         except ValueError as exc:
             _fail(str(exc))
 
 
-def _report(session, period, by, fmt, output, kind, figure, key, where, options, scheme,
+def _report(session, period, by, fmt, output, kind, figure, key, scoped, options, scheme,
             receipt_delay_hours, reporting_unit, receiving_unit, step) -> None:
+    where, scope = scoped
     if kind is Kind.figures:
         fig = figures(session, period, by, where=where, options=options, progress=step)
         if fmt is Format.json:
@@ -168,7 +185,7 @@ def _report(session, period, by, fmt, output, kind, figure, key, where, options,
                 exports.write_xlsx(output, exports.ExcelInput(fig, ii06a, times, reporting_unit,
                                                               receiving_unit))
             else:
-                _pdf(session, period, fig, ii06a, times, where, output, reporting_unit,
+                _pdf(session, period, fig, ii06a, times, scoped, output, reporting_unit,
                      receiving_unit, step, register=False)
             typer.echo(f"Đã ghi {output}", err=True)
         return
@@ -179,7 +196,7 @@ def _report(session, period, by, fmt, output, kind, figure, key, where, options,
             typer.echo(f"Đã ghi {output} ({count} hồ sơ)", err=True)
         elif fmt is Format.pdf:
             fig = figures(session, period, By.FIELD, where=where, options=options)
-            _pdf(session, period, fig, fig, [], where, output, reporting_unit, receiving_unit,
+            _pdf(session, period, fig, fig, [], scoped, output, reporting_unit, receiving_unit,
                  step, register=True)
             typer.echo(f"Đã ghi {output}", err=True)
         elif fmt is Format.json:
@@ -215,16 +232,17 @@ def _report(session, period, by, fmt, output, kind, figure, key, where, options,
         data = get_scheme(scheme).score(session, period, where=where,
                                         include_dossiers=True).as_dict()
     else:
-        data = exports.chart_data(session, period, where=where)
+        data = exports.chart_data(session, period, where=where, scope=scope)
     if fmt is not Format.json:
         _fail(f"--kind {kind.value} chỉ xuất được --format json")
     _write(json.dumps(data, ensure_ascii=False, indent=2), output)
 
 
-def _pdf(session, period, fig, ii06a, times, where, output, reporting_unit, receiving_unit,
+def _pdf(session, period, fig, ii06a, times, scoped, output, reporting_unit, receiving_unit,
          step, *, register: bool) -> None:
+    where, scope = scoped
     step("Biểu đồ")
-    charts = exports.chart_data(session, period, where=where)
+    charts = exports.chart_data(session, period, where=where, scope=scope)
     rows, truncated = None, False
     if register:
         rows = list(islice(exports.register_rows(session, period, where=where),
@@ -257,6 +275,68 @@ def _table(fig) -> None:
     console.print("Tỷ lệ 766: (trước hạn + đúng hạn + đang trong hạn) / (đã giải quyết + đang "
                   "giải quyết), bổ sung quá 1 lần tính quá hạn (QĐ 766 tiêu chí 2.1). Tỷ lệ chặt:"
                   " (trước hạn + đúng hạn) / đã giải quyết. Định nghĩa: docs/reports.md")
+
+
+@report_app.command("snapshot")
+def snapshot(
+    day: Annotated[str, typer.Option("--day", help="Ngày cần chốt (YYYY-MM-DD), đã qua.")],
+    until: Annotated[str | None, typer.Option("--to", help="Chốt nhiều ngày: đến ngày này "
+                                                           "(YYYY-MM-DD).")] = None,
+    agency: Annotated[str | None, typer.Option(help="Chỉ cơ quan giải quyết này.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Lý do chạy lại ngày đã chốt (ghi vào "
+                                                    "nhật ký); không có: chỉ chốt ngày, cơ "
+                                                    "quan chưa chốt.")] = None,
+    computed_by: Annotated[str | None, typer.Option(help="Người chốt (mặc định: tài khoản "
+                                                         "hệ điều hành).")] = None,
+    show: Annotated[bool, typer.Option(help="Chỉ xem các lần chốt (cả bản cũ), không chốt."
+                                       )] = False,
+) -> None:
+    """Số liệu chốt theo ngày của từng cơ quan: chốt ngày chưa chốt, chạy lại có lý do, xem."""
+    first = _day(day, "--day")
+    last = _day(until, "--to") if until else first
+    if last < first:
+        _fail("--to phải sau --day")
+    who = computed_by or _os_user()
+    with Session(_engine()) as session:
+        for current in (first + timedelta(days=k) for k in range((last - first).days + 1)):
+            if show:
+                _show_snapshots(session, current, agency)
+                continue
+            try:
+                rows = take_daily(session, day=current, computed_by=who, reason=reason,
+                                  agencies=[agency] if agency else None)
+            except ValueError as exc:
+                session.rollback()
+                _fail(str(exc))
+            session.commit()
+            codes = ", ".join(r.agency_code for r in rows)
+            verb = "Đã chạy lại" if reason else "Đã chốt"
+            typer.echo(f"{verb} số liệu ngày {current:%d/%m/%Y}: {len(rows)} cơ quan"
+                       + (f" ({codes})" if codes else " (đã chốt từ trước)")
+                       + ("; bản trước vẫn lưu, không dùng nữa" if reason and rows else ""))
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return "cli"
+
+
+def _show_snapshots(session, day: date, agency: str | None) -> None:
+    """Every computation of a day, the earlier ones too: one line each."""
+    rows = history(session, day=day, agency=agency)
+    if not rows:
+        typer.echo(f"{day:%d/%m/%Y}: chưa chốt số liệu")
+    for r in rows:
+        t = r.totals()
+        typer.echo("\t".join([
+            f"{day:%d/%m/%Y}", r.agency_code, "đang dùng" if r.current else "không dùng",
+            f"{to_local(r.computed_at):%d/%m/%Y %H:%M}", r.computed_by,
+            f"tiếp nhận {t.received}", f"đã giải quyết {t.ended}", f"đang {t.pending}",
+            f"tỷ lệ 766 {_pct(t.on_time_rate_766)}", r.reason or ""]))
 
 
 @reports_app.command("import")

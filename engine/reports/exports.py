@@ -23,6 +23,7 @@ from engine.lifecycle.states import State
 from engine.reports.figures import figures
 from engine.reports.period import Period
 from engine.reports.processing import ProcedureTime
+from engine.reports.snapshots import Scope, over_time
 from engine.reports.sql import D
 from engine.reports.totals import DEFINITIONS, By, Figures, Totals
 from engine.timezone import to_local
@@ -134,15 +135,12 @@ def register_rows(session: Session, period: Period, *,
 
 def chart_data(session: Session, period: Period, *,
                where: ColumnElement[bool] | None = None,
-               by_agency: Figures | None = None) -> dict[str, Any]:
+               by_agency: Figures | None = None, scope: Scope | None = None) -> dict[str, Any]:
     """On-time rates over time (per month of the period) and per agency, for the dashboard
-    and the PDF. Each month is a period of its own (its own carried over and pending)."""
-    months = []
-    for month in period.months():
-        t = figures(session, month, where=where).totals
-        months.append({"period": month.as_dict(), "on_time_rate_766": t.on_time_rate_766,
-                       "closed_on_time_rate": t.closed_on_time_rate,
-                       "received": t.received, "ended": t.ended})
+    and the PDF. Each month is a period of its own (its own carried over and pending), read
+    from the daily snapshots of ``scope`` (the same dossiers as ``where``) when every day of
+    it has them, else computed now (:func:`engine.reports.snapshots.over_time`)."""
+    months = over_time(session, period, scope=scope, where=where)
     by_agency = by_agency or figures(session, period, By.AGENCY, where=where)
     agencies = [{"key": g.key, "label": g.label, "on_time_rate_766": g.totals.on_time_rate_766,
                  "closed_on_time_rate": g.totals.closed_on_time_rate,
