@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from engine.calendar import CalendarRangeError, national_calendar
 from engine.db import make_engine
 from engine.deadline import TimeLimit, TimeUnit, compute_due
 from engine.settings import load_settings
+from engine.timed import events as timed_events
 from engine.timezone import assume_local
 from service import problems
 from service.api import (
@@ -25,6 +30,7 @@ from service.api import (
     calendar,
     documents,
     dossiers,
+    notifications,
     procedures,
     public,
     readjournal,
@@ -40,19 +46,57 @@ from service.resilience import DatabaseRetry, readiness, readiness_engine, unava
 from service.sessions import SessionSettings
 from service.web import pages
 
+#: ``motcua serve`` sets it: "run" — the scheduler runs in this process (the default of
+#: ``serve``); "observe" — it runs elsewhere (``--no-scheduler``), this process only reads its
+#: state for /healthz; unset or anything else — no scheduler (tests, a bare ``uvicorn``).
+SERVE_SCHEDULER = "MOTCUA_SERVE_SCHEDULER"
 
-def create_app(database_url: str | None = None) -> FastAPI:
-    """Build the app on ``database_url`` (default: ``MOTCUA_DATABASE_URL``), already migrated."""
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the scheduler with the app and stop it (waiting for a running job, giving the
+    lease up) when the app stops."""
+    scheduler = app.state.scheduler
+    if scheduler is not None:
+        scheduler.start()
+    try:
+        yield
+    finally:
+        if scheduler is not None:
+            await run_in_threadpool(scheduler.stop)
+            scheduler.engine.dispose()
+
+
+def _scheduler(url: str, mode: str | None):
+    """The in-process scheduler for ``mode`` (see :data:`SERVE_SCHEDULER`), or None. Imported
+    here: APScheduler is loaded only by a process that runs it."""
+    mode = os.environ.get(SERVE_SCHEDULER, "") if mode is None else mode
+    if mode not in ("run", "observe"):
+        return None
+    from service.scheduler.runner import Scheduler
+
+    run = mode == "run"
+    return Scheduler(make_engine(url), lead=run, deliver=run)
+
+
+def create_app(database_url: str | None = None, *, scheduler: str | None = None) -> FastAPI:
+    """Build the app on ``database_url`` (default: ``MOTCUA_DATABASE_URL``), already migrated.
+    ``scheduler``: "run", "observe" or "off" (default: ``MOTCUA_SERVE_SCHEDULER``)."""
     app = FastAPI(title="MotCua", version="0.1.0",
                   description="Hệ thống giải quyết thủ tục hành chính theo cơ chế một cửa, "
-                              "một cửa liên thông.", **docs_urls())
-    app.state.engine = make_engine(database_url or load_settings().database_url)
+                              "một cửa liên thông.", lifespan=lifespan, **docs_urls())
+    url = database_url or load_settings().database_url
+    app.state.engine = make_engine(url)
+    app.state.scheduler = _scheduler(url, scheduler)
     with Session(app.state.engine) as session:
         app.state.signing_key = signing_key(session)
     app.state.clock = utcnow  # tests replace it to move time
     app.state.limits = Limits.create(app.state.engine, clock=lambda: app.state.clock())
     app.state.session_settings = SessionSettings.from_env()
-    app.state.metrics = Metrics()
+    # The timed-work figures are read at scrape time through the probes' engine (no pool,
+    # short timeout): a slow database must not hold a scrape up.
+    app.state.metrics = Metrics(database=lambda: app.state.readiness_engine)
+    timed_events.install(app.state.engine)  # lifecycle events write their messages
 
     problems.install(app, fallback=unavailable_answer)
     # Innermost middleware: retries a request whose connection broke before COMMIT, else 503.
@@ -76,16 +120,21 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     for router in (auth.router, procedures.router, dossiers.router, public.router,
                    calendar.router, admin.router, reports.router, documents.router,
-                   readjournal.router):
+                   readjournal.router, notifications.router):
         app.include_router(router)
     pages.install(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    def healthz() -> dict[str, Any]:
         """Liveness: the process answers. Never touches the database (a database outage must
-        not get the process restarted; /readyz reports it)."""
-        return {"status": "ok"}
+        not get the process restarted; /readyz reports it). With a scheduler in the process
+        (``motcua serve``), also its state as of its last heartbeat: whether this process
+        leads, whether any does, and the last successful sweep by any process."""
+        body: dict[str, Any] = {"status": "ok"}
+        if app.state.scheduler is not None:
+            body["scheduler"] = app.state.scheduler.status()
+        return body
 
     app.state.readiness_engine = readiness_engine(
         app.state.engine.url.render_as_string(hide_password=False))
@@ -110,6 +159,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         unit: TimeUnit = TimeUnit.WORKING_DAYS,
     ) -> Deadline | JSONResponse:
         """Due date of a time limit on the national calendar, with its explanation."""
+        if not 2015 <= received.year <= 2040:  # the calendar's range (LMT offsets before it)
+            return problem_response(422, "invalid-deadline", "Không tính được ngày hẹn trả",
+                                    "Thời điểm tiếp nhận phải trong khoảng 2015–2040.")
         try:
             due = compute_due(assume_local(received), TimeLimit(limit, unit), national_calendar())
         except (ValueError, CalendarRangeError) as exc:

@@ -7,6 +7,7 @@ on: add keys if needed, never rename or remove them.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ from service.backup import (
     restore_sqlite,
 )
 from service.cli_reports import reports_app
+from service.cli_scheduler import scheduler_app
 from service.serialize import dossier_detail
 from workflows.agencies import DEFAULT_AGENCIES_PATH, check_agencies
 from workflows.loader import DEFAULT_CATALOGUE_DIR, CatalogueError, check_catalogue, format_issues
@@ -61,6 +63,8 @@ app.add_typer(audit_app, name="audit")
 # commands live in printouts/cli.py, which imports WeasyPrint only when one runs).
 app.add_typer(print_app, name="print")
 app.add_typer(reports_app)  # merges `motcua report` and `motcua import`
+# `motcua scheduler` (the scheduler as its own process) and `motcua scheduler jobs`.
+app.add_typer(scheduler_app, name="scheduler")
 
 
 def _print_json(payload: Any) -> None:
@@ -232,9 +236,14 @@ def _actor(user: str, role: str, agency: str) -> Actor:
 
 
 def _lifecycle_call(fn, **kwargs):
-    """Run one lifecycle action in its own transaction; print errors the way people read."""
+    """Run one lifecycle action in its own transaction; print errors the way people read.
+    Its messages (receipt, result ready …) are written with it, as the service writes them."""
+    from engine.timed.events import install
+
+    engine = _engine()
+    install(engine)
     try:
-        with session_scope(_engine()) as session:
+        with session_scope(engine) as session:
             result = fn(session, **kwargs)
             return dossier_detail(session, result.dossier).model_dump(mode="json"), result
     except IllegalAction as exc:
@@ -391,8 +400,12 @@ def restore_command(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    no_scheduler: Annotated[bool, typer.Option(
+        "--no-scheduler", help="Do not run the scheduler in this process (a separate "
+                               "'motcua scheduler' runs it).")] = False,
 ) -> None:
-    """Wait for the database (MOTCUA_DB_WAIT_SECONDS), migrate it and start the HTTP service."""
+    """Wait for the database (MOTCUA_DB_WAIT_SECONDS), migrate it and start the HTTP service,
+    with the scheduler inside (sweeps, deliveries, nightly snapshots) unless --no-scheduler."""
     # The command line's one lazy boundary: the HTTP service (uvicorn, Starlette, argon2, JWT)
     # is imported only to serve. Imported at the top it costs every command ~0.5 s: `motcua
     # --help` 1.8 s instead of 1.3 s (hyperfine, 30 runs on 2 busy cores; +480 ms of imports
@@ -402,16 +415,35 @@ def serve(
     from service import auth, resilience
 
     url = load_settings().database_url
+    if not no_scheduler:
+        _check_scheduler_settings()
     _wait_for_database(resilience, url)
     upgrade(url)
     summary = _load_catalogue()
     typer.echo(f"Danh mục: {summary.procedures} thủ tục, {summary.agencies} cơ quan.")
     _ensure_demo_users(auth)
+    # The app starts the scheduler in its lifespan (service/app.py); APScheduler is imported
+    # there, only when it runs. "observe": no jobs, only the state for /healthz.
+    os.environ["MOTCUA_SERVE_SCHEDULER"] = "observe" if no_scheduler else "run"
+    typer.echo("Bộ lập lịch: " + ("không chạy trong tiến trình này (--no-scheduler); chạy "
+                                  "'motcua scheduler' riêng." if no_scheduler else
+                                  "chạy trong tiến trình này (--no-scheduler để tắt)."))
     typer.echo(f"MotCua đang chạy tại http://{host}:{port}/")
     # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from 127.0.0.1 as the
     # client's address; service/clientip.py decides (MOTCUA_TRUSTED_PROXIES).
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port,
                 proxy_headers=False)
+
+
+def _check_scheduler_settings() -> None:
+    """A bad ``MOTCUA_SWEEP_MINUTES`` … is a clear error now, not a traceback when the app
+    starts its scheduler."""
+    from service.scheduler.settings import SchedulerSettings
+
+    try:
+        SchedulerSettings.from_env()
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 def _wait_for_database(resilience: ModuleType, url: str) -> None:

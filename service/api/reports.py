@@ -83,9 +83,11 @@ def drill_down(session: SessionDep, user: Reader, date_from: From, date_to: To,
 @router.get("/charts", summary="Dữ liệu biểu đồ: tỷ lệ đúng hạn theo tháng và theo cơ quan")
 def charts(session: SessionDep, user: Reader, date_from: From, date_to: To) -> Charts:
     from engine.reports.exports import chart_data
+    from engine.reports.snapshots import viewer_scope
 
     return Charts.model_validate(chart_data(session, _period(date_from, date_to),
-                                            where=visible_to(session, user)))
+                                            where=visible_to(session, user),
+                                            scope=viewer_scope(session, user)))
 
 
 @router.get("/processing-time", summary="Thời gian giải quyết trung bình theo thủ tục")

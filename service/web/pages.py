@@ -42,7 +42,8 @@ NAV = {
                   ("/tinh-han", "Tính ngày hẹn")],
     Role.AUDITOR: [("/kiem-soat", "Thống kê"), ("/hop-thu", "Hồ sơ")],
     Role.ADMIN: [("/quan-tri", "Quản trị"), ("/quan-tri/lich", "Lịch làm việc"),
-                 ("/quan-tri/danh-muc", "Danh mục thủ tục")],
+                 ("/quan-tri/danh-muc", "Danh mục thủ tục"),
+                 ("/quan-tri/thong-bao", "Thông báo gửi lỗi")],
 }
 PUBLIC_NAV = [("/", "Tra cứu hồ sơ"), ("/tinh-han", "Tính ngày hẹn")]
 
@@ -77,6 +78,19 @@ VOCAB = {
 }
 
 
+def bell_unread(request: Request, user: User | None) -> int | None:
+    """The bell's badge on every staff page (``engine.timed.bell``): my unread messages; the
+    list itself loads when the bell is opened (``/api/v1/notifications``)."""
+    if user is None:
+        return None
+    from sqlmodel import Session
+
+    from engine.timed.bell import unread_count
+
+    with Session(request.app.state.engine) as session:
+        return unread_count(session, user.username)
+
+
 def render(request: Request, template: str, user: User | None, active: str = "",
            status_code: int = 200, **context: Any) -> HTMLResponse:
     role = Role(user.role) if user else None
@@ -84,7 +98,8 @@ def render(request: Request, template: str, user: User | None, active: str = "",
         "user": user, "role": role.value if role else None,
         "role_label": role.label_vi if role else "",
         "nav": NAV[role] if role else PUBLIC_NAV, "active": active,
-        "csrf": csrf_token(request), "vocab": VOCAB, **context,
+        "csrf": csrf_token(request), "vocab": VOCAB,
+        "bell_unread": bell_unread(request, user), **context,
     }, status_code=status_code)
 
 
@@ -278,6 +293,16 @@ def admin_calendar(request: Request, session: SessionDep) -> HTMLResponse:
 def admin_catalogue(request: Request, session: SessionDep) -> HTMLResponse:
     user = page_user(request, session, Role.ADMIN)
     return render(request, "admin_catalogue.html", user, active="/quan-tri/danh-muc")
+
+
+@router.get("/quan-tri/thong-bao", response_class=HTMLResponse)
+def admin_deliveries(request: Request, session: SessionDep) -> HTMLResponse:
+    """Failed deliveries (dead letters) with a retry button; other states on request."""
+    from engine.outbox import DeliveryState
+
+    user = page_user(request, session, Role.ADMIN)
+    return render(request, "admin_deliveries.html", user, active="/quan-tri/thong-bao",
+                  states=[(s.value, s.label_vi) for s in DeliveryState])
 
 
 @router.get("/kiem-soat", response_class=HTMLResponse)

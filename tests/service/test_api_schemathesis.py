@@ -130,6 +130,19 @@ def test_every_route_answers_a_real_dossier_in_its_declared_shape(client):
         "old_password": "mat-khau-thu-nghiem", "new_password": "mat-khau-moi-dai-hon"})
     call("POST", "/api/v1/auth/token",
          data={"username": "clerk", "password": "mat-khau-thu-nghiem"})
+    # The bell (the finish above told the clerk in the app) and the failed deliveries.
+    from .test_notifications import dead_letters, deliver_in_app
+
+    deliver_in_app(client)
+    mine = call("GET", "/api/v1/notifications", clerk)["items"][0]["id"]
+    call("GET", "/api/v1/notifications/unread-count", clerk)
+    call("POST", "/api/v1/notifications/{message_id}/read", clerk,
+         path=f"/api/v1/notifications/{mine}/read")
+    call("POST", "/api/v1/notifications/read-all", clerk)
+    failed = dead_letters(client)[0]
+    call("GET", "/api/v1/admin/deliveries", admin)
+    call("POST", "/api/v1/admin/deliveries/{message_id}/retry", admin,
+         path=f"/api/v1/admin/deliveries/{failed}/retry")
 
     json_routes = {(op.method.upper(), op.path) for op in
                    (result.ok() for result in schema.get_all_operations())

@@ -6,6 +6,8 @@ The engine builds these as plain data (``engine.reports``: ``Figures.dashboard``
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from service.api.schemas.common import Day, Public
@@ -74,11 +76,18 @@ class Drill(Public):
 
 
 class MonthRates(Public):
+    """One month of the chart over time: from the daily snapshots, or computed now."""
+
     period: PeriodRange
     on_time_rate_766: float | None
     closed_on_time_rate: float | None
     received: int
     ended: int
+    #: "snapshot": composed from the published daily snapshots; "live": computed now (a day
+    #: of the month has no snapshot yet: the current month, or a day never taken).
+    source: Literal["snapshot", "live"]
+    missing_days: int  # days of the month (within the period) without a snapshot
+    reruns: int  # re-run snapshots among those read (see `motcua report snapshot --show`)
 
 
 class AgencyRates(Public):
