@@ -6,6 +6,7 @@ URL differs, so the URL is the one thing that has to be configured.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,3 +36,20 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
     """Settings from ``env``; an empty variable counts as unset (a blank line in a .env file)."""
     url = env.get("MOTCUA_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
     return Settings(database_url=normalize_database_url(url))
+
+
+def positive_number(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive setting from the environment (``default`` when unset or blank). A value that
+    is not a finite positive number stops start-up with a message naming the variable, rather
+    than running with a surprise (a zero timeout, a negative interval)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} phải là một số dương (nhận {raw!r}) / must be a positive "
+                         "number")
+    return value

@@ -26,6 +26,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from engine.access import AuthSession
+from engine.settings import positive_number
 from engine.users import User
 from printouts.qr import ENV_VAR as PUBLIC_BASE_URL_VAR
 
@@ -46,24 +47,13 @@ class SessionSettings:
         """Read the settings; a bad number stops the start-up with the variable's name rather
         than silently falling back to a default."""
         env = os.environ if env is None else env
-        idle = _positive(env, "MOTCUA_SESSION_IDLE_MINUTES", DEFAULT_IDLE / timedelta(minutes=1))
-        hours = _positive(env, "MOTCUA_SESSION_MAX_HOURS", DEFAULT_MAX_AGE / timedelta(hours=1))
+        idle = positive_number(env, "MOTCUA_SESSION_IDLE_MINUTES",
+                               DEFAULT_IDLE / timedelta(minutes=1))
+        hours = positive_number(env, "MOTCUA_SESSION_MAX_HOURS",
+                                DEFAULT_MAX_AGE / timedelta(hours=1))
         public = env.get(PUBLIC_BASE_URL_VAR, "").strip().lower()
         return cls(idle=timedelta(minutes=idle), max_age=timedelta(hours=hours),
                    secure_cookie=public.startswith("https://"))
-
-
-def _positive(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise ValueError(f"{name} phải là một số dương (đang là {raw!r}).")
-    return value
 
 
 def open_session(db: Session, user: User, kind: str, now: datetime, settings: SessionSettings,

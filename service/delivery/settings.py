@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from engine.outbox import Channel
+from engine.settings import positive_number
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 #: Seconds a batch may spend sending before it gives the rest back untried; well inside the
@@ -24,17 +25,6 @@ DEFAULT_BUDGET = 60.0
 
 def _text(env: Mapping[str, str], name: str, default: str = "") -> str:
     return env.get(name, "").strip() or default
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = _text(env, name)
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise ValueError(f"{name}: cần một số, không phải {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name}: cần một số dương, không phải {raw!r}")
-    return value
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -67,12 +57,12 @@ class SmtpSettings:
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SmtpSettings:
         ssl = _flag(env, "MOTCUA_SMTP_SSL")
         return cls(host=_text(env, "MOTCUA_SMTP_HOST"),
-                   port=int(_number(env, "MOTCUA_SMTP_PORT", 465 if ssl else 25)),
+                   port=int(positive_number(env, "MOTCUA_SMTP_PORT", 465 if ssl else 25)),
                    user=_text(env, "MOTCUA_SMTP_USER"),
                    password=env.get("MOTCUA_SMTP_PASSWORD", ""),
                    sender=_text(env, "MOTCUA_SMTP_FROM"),
                    starttls=_flag(env, "MOTCUA_SMTP_STARTTLS"), ssl=ssl,
-                   timeout=_number(env, "MOTCUA_SMTP_TIMEOUT", 10.0))
+                   timeout=positive_number(env, "MOTCUA_SMTP_TIMEOUT", 10.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +104,7 @@ class WebhookSettings:
                 pairs.append((name.strip(), url.strip()))
         return cls(url=_text(env, "MOTCUA_WEBHOOK_URL"), targets=tuple(pairs),
                    secret=env.get("MOTCUA_WEBHOOK_SECRET", ""),
-                   timeout=_number(env, "MOTCUA_WEBHOOK_TIMEOUT", 5.0))
+                   timeout=positive_number(env, "MOTCUA_WEBHOOK_TIMEOUT", 5.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,4 +122,4 @@ class DeliverySettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> DeliverySettings:
         return cls(smtp=SmtpSettings.from_env(env), webhook=WebhookSettings.from_env(env),
-                   budget=_number(env, "MOTCUA_DELIVERY_BUDGET", DEFAULT_BUDGET))
+                   budget=positive_number(env, "MOTCUA_DELIVERY_BUDGET", DEFAULT_BUDGET))

@@ -6,13 +6,13 @@ supplement may be awaited) belongs to the sweep's own settings.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 
 from engine import leases
+from engine.settings import positive_number
 
 #: The nightly snapshot runs at this local (Asia/Ho_Chi_Minh) time and stores *yesterday*: a day
 #: is taken only once it is over (an online dossier may arrive at 23:59;
@@ -47,22 +47,10 @@ class SchedulerSettings:
         """The settings from ``env``; an unset or blank variable keeps its default, a bad one
         is a clear error naming it (never a scheduler that silently never runs)."""
         return cls(
-            sweep_minutes=_positive(env, "MOTCUA_SWEEP_MINUTES", SWEEP_MINUTES),
-            deliver_seconds=_positive(env, "MOTCUA_DELIVER_SECONDS", DELIVER_SECONDS),
-            heartbeat=_positive(env, "MOTCUA_LEASE_HEARTBEAT_SECONDS", leases.HEARTBEAT),
-            ttl=_positive(env, "MOTCUA_LEASE_TTL_SECONDS", leases.TTL),
+            sweep_minutes=positive_number(env, "MOTCUA_SWEEP_MINUTES", SWEEP_MINUTES),
+            deliver_seconds=positive_number(env, "MOTCUA_DELIVER_SECONDS", DELIVER_SECONDS),
+            heartbeat=positive_number(env, "MOTCUA_LEASE_HEARTBEAT_SECONDS", leases.HEARTBEAT),
+            ttl=positive_number(env, "MOTCUA_LEASE_TTL_SECONDS", leases.TTL),
         )
 
 
-def _positive(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} phải là một số dương (nhận {raw!r}) / must be a positive "
-                         "number")
-    return value
