@@ -56,6 +56,11 @@ ENDING = frozenset({EventKind.RESULT_READY, EventKind.REFUSED, EventKind.STOPPED
                     EventKind.WITHDRAWN, EventKind.RETURNED})
 
 
+#: Why a restarted clock starts at the supplement, not at the receipt (T7, ND 61 Art 19(4)).
+RESTART_REASON = ("nhận đủ hồ sơ bổ sung, thời hạn giải quyết được tính lại từ đầu "
+                  "(Nghị định 61/2018/NĐ-CP, Điều 19 khoản 4)")
+
+
 class SupplementEffect(StrEnum):
     """What a completed supplement does to the time limit (T7).
 
@@ -316,7 +321,8 @@ def _apply(state: ClockState, event: ClockEvent, index: int, calendar: WorkingCa
         wait = state.supplement_waits[-1]
         state.supplement_waits[-1] = Interval(wait.start, event.at)
         if state.supplement_effect is SupplementEffect.RESTART:
-            state.due = compute_due(event.at, state.limit, calendar, policy)
+            state.due = compute_due(event.at, state.limit, calendar, policy).starting(
+                filed_at=state.received_at, reason=RESTART_REASON)
             state.clock_started_at = event.at
         else:
             state.due = extend_due(state.due, calendar, wait.start, event.at)
@@ -391,6 +397,14 @@ def apology_deadline(due_date: date, calendar: WorkingCalendar, working_day: boo
     if working_day:
         return calendar.previous_working_day(due_date)
     return date.fromordinal(due_date.toordinal() - 1)
+
+
+def had_apology_day(clock_started: datetime | None, last_apology_day: date) -> bool:
+    """Whether the dossier's clock had started by its last apology day. A same-day procedure
+    received on a Saturday is due on Monday; its last apology day (Friday) came before the
+    dossier existed, so asking for — or reporting a missed — Mẫu 04 would only be noise: its
+    due date brings its own warning. Used by the inbox badge and the sweep alike."""
+    return clock_started is None or to_local(clock_started).date() <= last_apology_day
 
 
 # ----- classification ----------------------------------------------------------------------

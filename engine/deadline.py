@@ -90,6 +90,14 @@ class TimeLimit:
         return f"{amount:02d} {self.unit.label_vi}" if isinstance(amount, int) else (
             f"{str(amount).replace('.', ',')} {self.unit.label_vi}")
 
+    @property
+    def explained_label_vi(self) -> str:
+        """The label with its unit spelled out where the legal wording is ambiguous: "06 ngày"
+        alone reads like working days to most people, but calendar days count days off."""
+        if self.unit is TimeUnit.CALENDAR_DAYS:
+            return f"{self.label_vi} (ngày theo lịch, tính cả ngày nghỉ)"
+        return self.label_vi
+
 
 @dataclass(frozen=True, slots=True)
 class ClockPolicy:
@@ -120,26 +128,91 @@ class Due:
     #: The calendar the date was computed on; the day-by-day notes are derived from it only
     #: when asked (:attr:`notes`): reports replay thousands of clocks and never read them.
     calendar: WorkingCalendar | None = field(default=None, compare=False, repr=False)
+    #: The counter's receipt when the clock starts at another instant (``received_at``): a
+    #: boundary-free dossier (the competent agency's acceptance, or the transfer deadline it
+    #: assumes) or a restart after a complete supplement (T7). None: the clock starts at it.
+    filed_at: datetime | None = None
+    #: Why the clock starts at ``received_at`` when that is not the counter's receipt.
+    start_reason: str | None = None
+
+    @property
+    def receipt_at(self) -> datetime:
+        """When the dossier was received at the counter (what the receipt slip prints)."""
+        return self.filed_at or self.received_at
+
+    @property
+    def clock_starts_at(self) -> datetime:
+        """The instant the count is based on: the receipt (or ``received_at`` when the clock
+        starts elsewhere), the next working day's opening when a policy shifts the receipt
+        (T5, case 10), and for hour limits the next office instant (T6)."""
+        calendar = self.calendar
+        if calendar is None:
+            return self.received_at
+        local = to_local(self.received_at)
+        if self.counted_from != local.date():
+            return local_instant(self.counted_from, calendar.office_hours.opens)
+        if self.limit.unit is TimeUnit.WORKING_HOURS:
+            return next_office_instant(self.received_at, calendar)
+        return self.received_at
+
+    @property
+    def first_counted_day(self) -> date | None:
+        """The first day counted for a day limit (the day after the start, T2), else None."""
+        if self.calendar is None:
+            return None
+        if self.limit.unit is TimeUnit.WORKING_DAYS:
+            return self.calendar.next_working_day(self.counted_from)
+        if self.limit.unit is TimeUnit.CALENDAR_DAYS:
+            return self.counted_from + timedelta(days=1)
+        return None
 
     @property
     def notes(self) -> tuple[DayNote, ...]:
-        """Each day between receipt and the due date that was skipped or specially counted."""
+        """Each day between receipt and the due date that was skipped or specially counted.
+
+        Calendar days (*ngày*) count days off (BLDS Art 147–148): only the days the final day
+        was moved over — it fell on a day off — are notes, never the weekends in between."""
         if self.calendar is None:
             return ()
+        if self.limit.unit is TimeUnit.CALENDAR_DAYS:
+            nominal = self.counted_from + timedelta(days=int(self.limit.amount))
+            if self.due_date <= nominal:
+                return ()
+            return tuple(self.calendar.explain(nominal - timedelta(days=1),
+                                               self.due_date - timedelta(days=1)))
         return tuple(self.calendar.explain(to_local(self.received_at).date(), self.due_date))
+
+    def rolled_from(self) -> date | None:
+        """Calendar days: the nominal last day when it fell on a day off and the due date
+        moved to the next working day (BLDS Art 148(5)); None otherwise."""
+        if self.limit.unit is not TimeUnit.CALENDAR_DAYS:
+            return None
+        nominal = self.counted_from + timedelta(days=int(self.limit.amount))
+        return nominal if self.due_date > nominal else None
 
     def explanation(self) -> dict[str, object]:
         """The machine- and human-readable *why* of the date (CLI, API, receipt screen)."""
+        rolled = self.rolled_from()
+        first = self.first_counted_day
         return {
             "text": explanation_text(self),
-            "received_at": self.received_at.isoformat(),
+            "received_at": to_local(self.receipt_at).isoformat(),
+            "clock_starts_at": to_local(self.clock_starts_at).isoformat(),
+            "start_reason": self.start_reason,
             "limit": {"amount": self.limit.amount, "unit": self.limit.unit.value,
-                      "label": self.limit.label_vi},
+                      "label": self.limit.explained_label_vi},
             "counted_from": self.counted_from.isoformat(),
+            "first_counted_day": first.isoformat() if first else None,
             "shift_reason": self.shift_reason,
+            "rolled_from": rolled.isoformat() if rolled else None,
             "skipped": [n.as_dict() for n in self.notes if not n.counted],
             "makeup_days_counted": [n.as_dict() for n in self.notes if n.counted],
         }
+
+    def starting(self, *, filed_at: datetime, reason: str) -> Due:
+        """This due date, told as a clock that starts at ``received_at`` for ``reason``
+        although the counter received the dossier at ``filed_at``."""
+        return replace(self, filed_at=filed_at, start_reason=reason)
 
 
 def compute_due(
@@ -223,6 +296,72 @@ def extend_due(due: Due, calendar: WorkingCalendar, start: datetime, end: dateti
     return replace(due, due_date=due_date, due_at=due_at, calendar=calendar)
 
 
+# ----- office hours -------------------------------------------------------------------------
+
+def next_office_instant(instant: datetime, calendar: WorkingCalendar) -> datetime:
+    """``instant`` if it falls inside an office session of a working day, else the opening of
+    the next session (the same day's afternoon, or the next working day's morning)."""
+    local = to_local(instant)
+    day, now = local.date(), local.time()
+    if calendar.is_working_day(day):
+        for opens, closes in calendar.office_hours.sessions:
+            if opens <= now < closes:
+                return local
+            if now < opens:
+                return local_instant(day, opens)
+    return local_instant(calendar.next_working_day(day), calendar.office_hours.opens)
+
+
+def outside_office_hours(instant: datetime, calendar: WorkingCalendar) -> str | None:
+    """Why ``instant`` is outside the agency's office hours (*ngoài giờ làm việc*), or None.
+
+    Pure: the receipt at the counter is never blocked by it (the server's clock decides the
+    instant, T2), but the clerk and the applicant are told which instant the clock uses."""
+    local = to_local(instant)
+    if not calendar.is_working_day(local.date()):
+        return f"ngày nghỉ ({calendar.note(local.date()).reason})"
+    if next_office_instant(instant, calendar) != local:
+        return f"ngoài giờ làm việc ({_sessions_text(calendar)})"
+    return None
+
+
+def _sessions_text(calendar: WorkingCalendar) -> str:
+    return ", ".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in calendar.office_hours.sessions)
+
+
+def receipt_warning(due: Due, calendar: WorkingCalendar | None = None) -> str | None:
+    """The counter's warning for a receipt outside office hours, naming the instant the clock
+    uses; None inside office hours. ``calendar``: the receiving agency's (its office hours),
+    default the due date's."""
+    calendar = calendar or due.calendar
+    if calendar is None:
+        return None
+    received = to_local(due.receipt_at)
+    why = outside_office_hours(received, calendar)
+    if why is None:
+        return None
+    text = (f"Cảnh báo: tiếp nhận lúc {received:%H:%M} {format_date_vi(received.date())}, "
+            f"{why}. Hồ sơ vẫn được tiếp nhận; thời hạn giải quyết tính theo thời điểm "
+            f"{_instant_vi(due.clock_starts_at)}")
+    return text + f"{_start_clause(due)}."
+
+
+def _instant_vi(instant: datetime) -> str:
+    local = to_local(instant)
+    return f"{local:%H:%M} {format_date_vi(local.date())}"
+
+
+def _start_clause(due: Due) -> str:
+    """What the start means for the count: the first day counted, or that hours run."""
+    first = due.first_counted_day
+    if first is not None:
+        return (f" (không tính ngày {due.counted_from:%d/%m/%Y}; bắt đầu đếm từ "
+                f"{format_date_vi(first)})")
+    if due.limit.unit is TimeUnit.WORKING_HOURS:
+        return " (chỉ tính giờ làm việc)"
+    return ""
+
+
 # ----- explanation text ---------------------------------------------------------------------
 
 def format_date_vi(day: date) -> str:
@@ -241,25 +380,42 @@ def _group_notes(notes: list[DayNote]) -> list[tuple[date, date, str]]:
     return groups
 
 
+def _spans(notes: list[DayNote]) -> str:
+    return "; ".join((f"{a:%d/%m}" if a == b else f"{a:%d/%m}–{b:%d/%m}") + f" ({reason})"
+                     for a, b, reason in _group_notes(notes))
+
+
 def explanation_text(due: Due) -> str:
-    """One Vietnamese paragraph: the limit, where counting starts, what was skipped, the date."""
-    received = to_local(due.received_at)
-    parts = [f"Tiếp nhận lúc {received:%H:%M} ngày {received:%d/%m/%Y}; "
-             f"thời hạn giải quyết: {due.limit.label_vi}."]
+    """One Vietnamese paragraph: when the dossier was received, when the clock starts and why,
+    the limit with its unit, what was skipped (or, for calendar days, where the last day
+    moved), the date."""
+    received = to_local(due.receipt_at)
+    outside = (outside_office_hours(received, due.calendar)
+               if due.calendar is not None else None)
+    parts = [f"Tiếp nhận lúc {received:%H:%M} ngày {received:%d/%m/%Y}"
+             + (f", {outside}" if outside else "") + "."]
+    if due.filed_at is not None:
+        parts.append(f"Thời hạn giải quyết bắt đầu tính từ {_instant_vi(due.received_at)}"
+                     + (f": {due.start_reason}" if due.start_reason else "") + ".")
+    elif outside and due.limit.unit is not TimeUnit.SAME_DAY:
+        parts.append(f"Thời hạn tính theo thời điểm {_instant_vi(due.clock_starts_at)}.")
+    parts.append(f"Thời hạn giải quyết: {due.limit.explained_label_vi}.")
     if due.shift_reason:
         parts.append(due.shift_reason + ".")
-    if due.limit.unit in (TimeUnit.WORKING_DAYS, TimeUnit.CALENDAR_DAYS):
-        parts.append(f"Không tính ngày tiếp nhận; bắt đầu tính từ ngày sau "
-                     f"{due.counted_from:%d/%m/%Y}.")
+    first = due.first_counted_day
+    if first is not None:
+        what = "ngày tiếp nhận" if due.filed_at is None else "ngày bắt đầu"
+        parts.append(f"Không tính {what} ({due.counted_from:%d/%m/%Y}); bắt đầu đếm từ "
+                     f"{format_date_vi(first)}.")
     skipped = [n for n in due.notes if not n.counted]
-    if skipped:
-        spans = "; ".join(
-            (f"{a:%d/%m}" if a == b else f"{a:%d/%m}–{b:%d/%m}") + f" ({reason})"
-            for a, b, reason in _group_notes(skipped)
-        )
-        label = "Bỏ qua ngày nghỉ" if due.limit.unit is not TimeUnit.CALENDAR_DAYS else (
-            "Ngày nghỉ trong kỳ (hạn cuối rơi vào ngày nghỉ thì lùi sang ngày làm việc kế tiếp)")
-        parts.append(f"{label}: {spans}.")
+    rolled = due.rolled_from()
+    if due.limit.unit is TimeUnit.CALENDAR_DAYS:
+        parts.append("Ngày nghỉ trong thời hạn vẫn được tính.")
+        if rolled is not None:
+            parts.append(f"Ngày cuối của thời hạn ({format_date_vi(rolled)}) là ngày nghỉ "
+                         f"({_spans(skipped)}) nên hạn lùi sang ngày làm việc kế tiếp.")
+    elif skipped:
+        parts.append(f"Bỏ qua ngày nghỉ: {_spans(skipped)}.")
     makeup = [n for n in due.notes if n.counted]
     if makeup:
         parts.append("Có tính ngày làm bù: " + ", ".join(f"{n.day:%d/%m/%Y}" for n in makeup) + ".")

@@ -6,10 +6,11 @@ only stores the hash.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 
 class Role(StrEnum):
@@ -63,3 +64,40 @@ class AppSetting(SQLModel, table=True):
 def granted_agencies(session: Session, username: str) -> list[str]:
     return sorted(session.exec(select(AuditorGrant.agency_code)
                                .where(AuditorGrant.username == username)))
+
+
+def full_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """Username → full name (*họ và tên*) of the people a journal or a control sheet names,
+    in one statement. The one place that turns the usernames stored on events, hand-offs and
+    reads into what people read: a login name is for machines, a sheet is signed by a person.
+    A username no longer known is left out (the caller shows it as it is)."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    rows = session.exec(select(User.username, User.full_name)
+                        .where(col(User.username).in_(wanted)))
+    return {username: name for username, name in rows if name}
+
+
+#: Who may be given a processing step (*phân công xử lý*): the people of the competent agency
+#: who process (officers) or approve and sign (leaders); clerks work at the counter, auditors
+#: and administrators never hold a dossier (domain §2.3).
+PROCESSING_ROLES = frozenset({Role.OFFICER.value, Role.LEADER.value})
+
+
+def assignable_roles(step_role: str | None) -> frozenset[str]:
+    """The roles that may be assigned a step done by ``step_role``: that role, and leaders,
+    who may act on any step of their agency (``engine.lifecycle.policy.authorize``). A step of
+    no processing role (or none known) may go to any processing role."""
+    if step_role in PROCESSING_ROLES:
+        return frozenset({step_role, Role.LEADER.value})
+    return PROCESSING_ROLES
+
+
+def assignable_users(session: Session, agency_code: str,
+                     roles: Iterable[str] = PROCESSING_ROLES) -> list[User]:
+    """The active users of ``agency_code`` with one of ``roles``, by full name: the people a
+    leader may assign a dossier of that agency to (and the only ones the server accepts)."""
+    return list(session.exec(select(User).where(
+        User.agency_code == agency_code, col(User.role).in_(sorted(roles)),
+        col(User.active).is_(True)).order_by(col(User.full_name), col(User.username))))

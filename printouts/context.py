@@ -55,6 +55,15 @@ class Bundle:
     documents: Sequence[IssuedDocument] = ()
     #: events recorded with an earlier instant than the server's (``engine.lifecycle.backdating``)
     backdated: Sequence[DossierEvent] = ()
+    #: username → full name of the staff the rows name (``engine.users.full_names``)
+    people: Mapping[str, str] = field(default_factory=dict)
+
+    def person(self, options: PrintOptions, user_id: str | None) -> str:
+        """The name a sheet prints for a member of staff: the agency's override file if it
+        names them, else their full name, else the username (a user since removed)."""
+        if not user_id:
+            return ""
+        return options.staff_name(user_id) or self.people.get(user_id) or user_id
 
 
 @dataclass(frozen=True)
@@ -279,13 +288,16 @@ def _unit_label(form_set: str) -> str:
 
 
 def _staff_signer(base: Signer, options: PrintOptions, agency_code: str,
-                  form: str, user_id: str | None, *, electronic: bool) -> dict[str, str]:
+                  form: str, user_id: str | None, *, electronic: bool,
+                  full_name: str = "") -> dict[str, str]:
+    """A staff signing block: the override's signer, else the override's name for the user,
+    else ``full_name`` (the user's own, from the database), else a line for handwriting."""
     override = options.override(agency_code)
     signer = base.merged(override.signers.get(form))
     if not signer.name:
         signer = Signer(signer.title, signer.prefix, signer.position,
-                        override.staff_name(user_id) or options.staff_name(user_id),
-                        signer.note)
+                        override.staff_name(user_id) or options.staff_name(user_id)
+                        or full_name, signer.note)
     result = _signer_dict(signer)
     result["e_note"] = E_SIGNATURE_NOTE.format(who=base.title.lower()) if electronic else ""
     return result
@@ -334,10 +346,11 @@ def receipt_context(bundle: Bundle, document: IssuedDocument | None = None,
     dossier = bundle.dossier
     issuer = dossier.receiving_agency
     ctx = _common(bundle, spec, document, issuer, options)
-    url = status_url(options.base_url, dossier.code, dossier.secret)
     hotline = options.override(issuer).hotline
+    copies = list((document.payload or {}).get("copies") or ["Lưu", "Giao khách hàng"])
     ctx.update({
-        "copies": list((document.payload or {}).get("copies") or ["Lưu", "Giao khách hàng"]),
+        "copies": copies,
+        "copy_parts": [_copy_part(dossier, options, name) for name in copies],
         "applicant_label": ("Tiếp nhận hồ sơ của" if spec.form_set == "2018"
                             else "Tiếp nhận hồ sơ của Ông (Bà)/Tổ chức"),
         "show_id_number": spec.form_set == "2025" or bool(dossier.applicant_id_number),
@@ -349,12 +362,12 @@ def receipt_context(bundle: Bundle, document: IssuedDocument | None = None,
         "return_place": return_place_vi(dossier, bundle.agencies),
         "register": {"book": str(dossier.register_year) if dossier.register_year else BLANK,
                      "number": two_digits(dossier.register_number)},
-        "qr": {"url": url, "image": qr_png_data_uri(url)},
         "signers": [
             _signer_dict(Signer(APPLICANT_SIGNER.title, note=APPLICANT_SIGNER.note,
                                 name=dossier.applicant_name)),
             _staff_signer(CLERK_SIGNER, options, issuer, Form.RECEIPT, document.issued_by,
-                          electronic=spec.form_set == "2025"),
+                          electronic=spec.form_set == "2025",
+                          full_name=bundle.people.get(document.issued_by or "", "")),
         ],
     })
     ctx["notes"] = [
@@ -363,11 +376,37 @@ def receipt_context(bundle: Bundle, document: IssuedDocument | None = None,
         "kiểm soát quá trình giải quyết hồ sơ.",
         "Người nộp hồ sơ có thể đăng ký nhận kết quả tại Bộ phận tiếp nhận và trả kết quả "
         "hoặc tại nhà qua dịch vụ bưu chính công ích.",
-        f"Tra cứu tình trạng hồ sơ: quét mã QR bên cạnh hoặc truy cập {options.base_url}/tra-cuu"
-        f" với mã hồ sơ{f'; đường dây nóng: {hotline}' if hotline else ''}.",
+        f"Tra cứu tình trạng hồ sơ: quét mã QR trên liên giao người nộp hồ sơ hoặc truy cập "
+        f"{options.base_url}/tra-cuu, nhập mã hồ sơ và mã tra cứu"
+        f"{f'; đường dây nóng: {hotline}' if hotline else ''}.",
         *ctx["notes"],
     ]
     return nfc(ctx)
+
+
+def is_unit_copy(name: str) -> bool:
+    """The copy the one-stop unit keeps ("Liên: Lưu", filed with the control sheet); every
+    other copy goes to the applicant."""
+    return nfc(name).strip().casefold().startswith("lưu")
+
+
+def grouped_secret(secret: str) -> str:
+    """The lookup secret in groups of four, easier to copy from paper (the lookup ignores the
+    spaces: ``service.publicview.typed_secret``)."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def _copy_part(dossier: Dossier, options: PrintOptions, name: str) -> dict[str, str]:
+    """What differs between the receipt's copies besides the label: the applicant's copy
+    carries the lookup secret and the QR code that opens the dossier; the unit's copy neither
+    (staff see the dossier anyway, and a filed sheet should not hand out a key to it)."""
+    if is_unit_copy(name):
+        return {"secret": "", "secret_line": "Mã tra cứu: chỉ in trên liên giao người nộp hồ sơ",
+                "qr": "", "qr_caption": "Liên lưu: không in mã QR tra cứu"}
+    url = status_url(options.base_url, dossier.code, dossier.secret)
+    return {"secret": dossier.secret,
+            "secret_line": f"Mã tra cứu: {grouped_secret(dossier.secret)}",
+            "qr": qr_png_data_uri(url), "url": url, "qr_caption": "Quét mã để tra cứu"}
 
 
 def supplement_context(bundle: Bundle, document: IssuedDocument | None = None,
@@ -527,13 +566,12 @@ def control_context(bundle: Bundle, options: PrintOptions | None = None) -> dict
             receiver_person = dossier.collected_by if step.outcome == "return_result" else ""
         else:
             receiver = f"{agency_name(agencies, nxt.unit, short=True)} ({nxt.step_name})"
-            receiver_person = options.staff_name(nxt.assignee or nxt.handed_by) or \
-                (nxt.assignee or nxt.handed_by or "")
+            receiver_person = bundle.person(options, nxt.assignee or nxt.handed_by)
         rows.append({
             "index": str(len(rows) + 1),
             "giver": giver, "receiver": receiver,
             "at": instant_short_vi(step.finished_at),
-            "giver_person": options.staff_name(step.finished_by) or (step.finished_by or ""),
+            "giver_person": bundle.person(options, step.finished_by),
             "receiver_person": receiver_person or "",
             "result": _label(Classification, step.classification),
             "note": _outcome_vi(step.outcome)
@@ -554,7 +592,7 @@ def control_context(bundle: Bundle, options: PrintOptions | None = None) -> dict
         "backdated": [f"{_outcome_vi(e.action)} ghi thời điểm "
                       f"{instant_short_vi(e.at)}, nhập vào hệ thống "
                       f"{instant_short_vi(e.recorded_at)} bởi "
-                      f"{options.staff_name(e.actor_id) or e.actor_id}: "
+                      f"{bundle.person(options, e.actor_id)}: "
                       f"{(e.payload or {}).get('backdated', {}).get('reason', '')}"
                       for e in bundle.backdated],
         "signers": [],

@@ -1,4 +1,5 @@
-"""The receipt's copies as one set of painted pages: each copy differs only by its label.
+"""The receipt's copies as one set of painted pages: each copy differs only by its parts (the
+"(Liên: …)" label; the lookup secret and the QR code, printed on the applicant's copy only).
 
 Laying the receipt out once (:meth:`printouts.render.Renderer.document`) halves the layout
 work, but WeasyPrint still paints every page of every copy, and painting (text is one Python
@@ -7,13 +8,15 @@ plus 8 ms to copy and relabel the second copy's boxes. Here the pages of the one
 painted once, *without* the "(Liên: …)" labels, and each label alone on an otherwise empty
 page; the PDF is then rewired (``write_pdf(finisher=…)``, pydyf objects) so that every copy's
 page shows the shared body stream followed by its own label stream (``/Contents`` arrays,
-PDF 32000-1 §7.8.2). Same drawing operations in the same order as laying out every copy (the
-label is absolutely positioned, so it is painted last on its page either way); the file is
-also smaller, the copies' bodies being stored once.
+PDF 32000-1 §7.8.2). Same drawing operations as laying out every copy: the parts are
+absolutely positioned in boxes of their own that nothing else overlaps, so painting them after
+the body (rather than among the other positioned boxes) gives the same pixels; the file is
+also smaller, the copies' bodies being stored once. A part carries no link: a hidden link still
+gets its annotation in WeasyPrint, which would print one copy's address on the others.
 
-Anything unexpected (labels missing or on different pages, decorated ancestors that the label
-page would paint twice, a page tree other than the one painted) raises :class:`CannotShare`
-before anything is written: the caller then paints every copy.
+Anything unexpected (labels missing, parts on more than one page, decorated ancestors that the
+label page would paint twice, a page tree other than the one painted) raises
+:class:`CannotShare` before anything is written: the caller then paints every copy.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-#: The class and attribute of the label spans in templates/receipt.html (one_layout mode).
+#: The class and attribute of the per-copy parts in templates/receipt.html (one_layout mode).
 LABEL_CLASS = "lien-label"
 LABEL_ATTRIBUTE = "data-copy"
 
@@ -48,32 +51,36 @@ class SharedCopies:
 
 
 def split_copies(document, copies: int) -> SharedCopies:
-    """Body pages of ``document`` (one copy laid out, every label stacked in one place) with
-    every label hidden, and one page per copy holding only that copy's label."""
+    """Body pages of ``document`` (one copy laid out, every copy's parts stacked in their
+    places) with every part hidden, and one page per copy holding only that copy's parts."""
     from weasyprint.document import Page
 
     for index, page in enumerate(document.pages):
-        paths = label_paths(page._page_box)
-        if not paths:
+        parts = label_paths(page._page_box)
+        if not parts:
             continue
-        if set(paths) != {str(i) for i in range(copies)}:
-            raise CannotShare(f"labels {sorted(paths)} for {copies} copies on one page")
-        for path in paths.values():
-            set_visibility(path[-1], "hidden")
-        labels = [Page(label_page(paths[str(i)])) for i in range(copies)]
+        if set(parts) != {str(i) for i in range(copies)}:
+            raise CannotShare(f"labels {sorted(parts)} for {copies} copies on one page")
+        if any(label_paths(other._page_box) for other in document.pages[index + 1:]):
+            raise CannotShare("the copies' parts are on more than one page")
+        labels = [Page(label_page(parts[str(i)])) for i in range(copies)]
+        for paths in parts.values():
+            for path in paths:
+                set_visibility(path[-1], "hidden")
         return SharedCopies(list(document.pages) + labels, len(document.pages), index)
     raise CannotShare("no copy label in the document")
 
 
-def label_paths(page_box) -> dict[str, list[Any]]:
-    """``data-copy`` → the boxes from the page box down to that label's box."""
-    found: dict[str, list[Any]] = {}
+def label_paths(page_box) -> dict[str, list[list[Any]]]:
+    """``data-copy`` → for each of that copy's parts (the label, and on the receipt the lookup
+    secret and the QR code), the boxes from the page box down to the part's box."""
+    found: dict[str, list[list[Any]]] = {}
 
     def walk(box, path: list[Any]) -> None:
         element = getattr(box, "element", None)
         if element is not None and element.get(LABEL_ATTRIBUTE) is not None \
                 and LABEL_CLASS in (element.get("class") or "").split():
-            found[element.get(LABEL_ATTRIBUTE)] = [*path, box]
+            found.setdefault(element.get(LABEL_ATTRIBUTE), []).append([*path, box])
             return
         for child in getattr(box, "children", ()) or ():
             walk(child, [*path, box])
@@ -92,23 +99,30 @@ def set_visibility(box, visibility: str) -> None:
         set_visibility(child, visibility)
 
 
-def label_page(path: list[Any]):
-    """A page box holding only the label at the end of ``path``, visible, where the layout put
-    it: the ancestors are shallow copies with that one child. The body page already painted
-    their backgrounds (the page's is transparent, but it is a layer all the same), so the
-    copies have none; a border, outline or effect would be painted twice: refused."""
-    label = path[-1].deepcopy()
-    set_visibility(label, "visible")
-    child = label
-    for ancestor in reversed(path[:-1]):
-        refuse_decorated(ancestor)
-        copy = ancestor.copy()
-        copy.children = [child]
+def label_page(paths: list[list[Any]]):
+    """A page box holding only the parts at the end of ``paths``, visible, where the layout
+    put them: the ancestors are shallow copies with only the children that lead to a part. The
+    body page already painted their backgrounds (the page's is transparent, but it is a layer
+    all the same), so the copies have none; a border, outline or effect would be painted
+    twice: refused."""
+    parts = {id(path[-1]): path[-1] for path in paths}
+    ancestors = {id(box) for path in paths for box in path[:-1]}
+
+    def keep(box):
+        if id(box) in parts:
+            part = box.deepcopy()
+            set_visibility(part, "visible")
+            return part
+        refuse_decorated(box)
+        copy = box.copy()
+        copy.children = [keep(child) for child in box.children
+                         if id(child) in parts or id(child) in ancestors]
         copy.background = None
         if hasattr(copy, "canvas_background"):
             copy.canvas_background = None
-        child = copy
-    return child
+        return copy
+
+    return keep(paths[0][0])
 
 
 def refuse_decorated(box) -> None:

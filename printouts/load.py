@@ -14,6 +14,7 @@ from engine.lifecycle.backdating import FLAG as BACKDATED
 from engine.lifecycle.models import Dossier, IssuedDocument
 from engine.procedures import NoVersionInForce
 from engine.timezone import local_instant
+from engine.users import full_names
 from printouts.context import Bundle, PrintOptions
 from printouts.overrides import load_override, overrides_root
 from printouts.qr import public_base_url
@@ -50,8 +51,15 @@ def load_bundle(session: Session, code: str) -> Bundle:
     backdated = ([e for e in events_of(session, dossier)
                   if (e.payload or {}).get("backdated")]
                  if BACKDATED in (dossier.flags or ()) else [])
+    documents = documents_of(session, dossier)
+    # one lookup of every person the printouts name: step people, back-dating actors and the
+    # clerk or officer who issued each document (the receipt's "người tiếp nhận")
+    people = full_names(session, [*(u for s in steps
+                                      for u in (s.assignee, s.handed_by, s.finished_by)),
+                                  *(e.actor_id for e in backdated),
+                                  *(d.issued_by for d in documents)])
     return Bundle(dossier=dossier, agencies=agencies, spec=spec, steps=steps,
-                  documents=documents_of(session, dossier), backdated=backdated)
+                  documents=documents, backdated=backdated, people=people)
 
 
 def register_dossiers(session: Session, agency_code: str, date_from: date,

@@ -19,8 +19,22 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 def public_base_url(env: Mapping[str, str] | None = None) -> str:
+    """Where citizens reach this server (the receipt's printed address and QR code): the
+    setting, else the local development address."""
     env = os.environ if env is None else env
     return (env.get(ENV_VAR, "").strip() or DEFAULT_BASE_URL).rstrip("/")
+
+
+def unset_base_url_warning(env: Mapping[str, str] | None = None) -> str | None:
+    """The start-up warning when the public address is not set: every receipt printed would
+    send citizens to 127.0.0.1, which only the server itself can open. None when it is set."""
+    env = os.environ if env is None else env
+    if env.get(ENV_VAR, "").strip():
+        return None
+    return (f"Cảnh báo: chưa đặt {ENV_VAR}; mã QR và địa chỉ tra cứu in trên Giấy tiếp nhận "
+            f"sẽ trỏ tới {DEFAULT_BASE_URL}/tra-cuu, người dân không mở được. Đặt {ENV_VAR} là "
+            f"địa chỉ công khai của máy chủ (VD: https://dichvucong.example.gov.vn). / "
+            f"Warning: {ENV_VAR} is unset; receipts will point at {DEFAULT_BASE_URL}.")
 
 
 def status_url(base_url: str, code: str, secret: str) -> str:

@@ -16,7 +16,7 @@ from engine.procedures import ProcedureSpec
 from engine.timezone import VN_TZ
 from printouts.context import Bundle, PrintOptions
 from printouts.overrides import AgencyOverride
-from printouts.qr import DEFAULT_BASE_URL
+from printouts.qr import public_base_url
 
 CITY = "000.00.00.H26"
 CENTRE = "000.00.01.H26"
@@ -62,10 +62,12 @@ SPEC = ProcedureSpec.from_dict({
 STAFF = {"clerk1": "Phạm Thu Hà", "officer1": "Đỗ Quỳnh Như", "leader1": "Trần Văn Bình"}
 
 
-def sample_options(base_url: str = DEFAULT_BASE_URL,
+def sample_options(base_url: str | None = None,
                    overrides: dict[str, AgencyOverride] | None = None,
                    form_set: str | None = None) -> PrintOptions:
-    """Options with the sample's staff names and signers, unless real overrides are given."""
+    """Options with the sample's staff names and signers, unless real overrides are given;
+    the QR and printed address at ``base_url`` (default: ``MOTCUA_PUBLIC_BASE_URL``)."""
+    base_url = base_url or public_base_url()
     built_in = {
         CENTRE: AgencyOverride(code=CENTRE, staff=STAFF, hotline="0225 3 123 456",
                                signers={"stop_notice": {"title": "GIÁM ĐỐC",

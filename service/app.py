@@ -23,11 +23,13 @@ from engine.deadline import TimeLimit, TimeUnit, compute_due
 from engine.settings import load_settings
 from engine.timed import events as timed_events
 from engine.timezone import assume_local
-from service import problems
+from service import apidocs, problems
 from service.api import (
     admin,
     auth,
     calendar,
+    counter,
+    directory,
     documents,
     dossiers,
     notifications,
@@ -38,7 +40,7 @@ from service.api import (
 )
 from service.api.schemas.deadline import Deadline
 from service.auth import signing_key
-from service.exposure import check_metrics_access, docs_urls
+from service.exposure import check_metrics_access
 from service.metrics import Metrics, MetricsMiddleware
 from service.problems import problem_response
 from service.ratelimit import Limits, utcnow
@@ -84,7 +86,8 @@ def create_app(database_url: str | None = None, *, scheduler: str | None = None)
     ``scheduler``: "run", "observe" or "off" (default: ``MOTCUA_SERVE_SCHEDULER``)."""
     app = FastAPI(title="MotCua", version="0.1.0",
                   description="Hệ thống giải quyết thủ tục hành chính theo cơ chế một cửa, "
-                              "một cửa liên thông.", lifespan=lifespan, **docs_urls())
+                              "một cửa liên thông.", lifespan=lifespan,
+                  **apidocs.constructor_urls())
     url = database_url or load_settings().database_url
     app.state.engine = make_engine(url)
     app.state.scheduler = _scheduler(url, scheduler)
@@ -120,9 +123,10 @@ def create_app(database_url: str | None = None, *, scheduler: str | None = None)
 
     for router in (auth.router, procedures.router, dossiers.router, public.router,
                    calendar.router, admin.router, reports.router, documents.router,
-                   readjournal.router, notifications.router):
+                   readjournal.router, notifications.router, directory.router, counter.router):
         app.include_router(router)
     pages.install(app)
+    apidocs.install(app)  # /docs and /redoc with their own assets, before /static
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)

@@ -412,11 +412,15 @@ def serve(
     # timed in-process). Everything else at the top costs +235 ms (alembic 78 ms of it).
     import uvicorn
 
+    from printouts.qr import unset_base_url_warning
     from service import auth, resilience
 
     url = load_settings().database_url
     if not no_scheduler:
         _check_scheduler_settings()
+    if warning := unset_base_url_warning():
+        typer.echo(warning, err=True)
+    _redact_lookup_secrets()
     _wait_for_database(resilience, url)
     upgrade(url)
     summary = _load_catalogue()
@@ -433,6 +437,16 @@ def serve(
     # client's address; service/clientip.py decides (MOTCUA_TRUSTED_PROXIES).
     uvicorn.run("service.app:create_app", factory=True, host=host, port=port,
                 proxy_headers=False)
+
+
+def _redact_lookup_secrets() -> None:
+    """The receipt's QR link carries the lookup secret in its query: keep it out of the access
+    log (uvicorn's logging set-up adds handlers, it keeps a logger's filters)."""
+    import logging
+
+    from service.publicview import SecretRedaction
+
+    logging.getLogger("uvicorn.access").addFilter(SecretRedaction())
 
 
 def _check_scheduler_settings() -> None:

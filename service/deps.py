@@ -116,7 +116,8 @@ def require_roles(*roles: Role):
     def check(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise Problem(403, "forbidden",
-                          f"Chức năng này dành cho: {', '.join(sorted(allowed))}.")
+                          "Chức năng này dành cho: "
+                          f"{', '.join(Role(r).label_vi for r in sorted(allowed))}.")
         return user
 
     return check

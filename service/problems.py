@@ -1,5 +1,6 @@
 """Errors as RFC 9457 problem documents: a stable ``type``, a Vietnamese ``title`` for
-people, field-level details for programs, and never a stack trace."""
+people, field-level details for programs, and never a stack trace. A browser opening a page
+gets the same error as a Vietnamese HTML page (:func:`answer`)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from engine.lifecycle.errors import LifecycleError
 from engine.lifecycle.machine import IllegalAction
+from service.validation import readable_errors
 
 log = logging.getLogger("motcua")
 TYPE_BASE = "https://motcua.example/problems/"
@@ -64,62 +67,176 @@ def problem_response(status: int, type_: str, title: str, detail: str | None = N
 
 #: A last look at an unexpected error before it becomes a 500: an answer, or None.
 Fallback = Callable[[Request, Exception], Response | None]
+#: ``app.state.error_page`` (``service.web.pages.install`` sets it): an error as an HTML page
+#: for a browser — ``(request, status, title, detail, headers, extra) -> Response``.
+ErrorPage = Callable[[Request, int, str, str | None, dict[str, str] | None, dict[str, Any]],
+                     Response]
+
+
+def _quality(accept: str, *media: str) -> float:
+    """The highest ``q`` the Accept header gives any of ``media`` (0 when absent)."""
+    best = 0.0
+    for item in accept.split(","):
+        kind, *params = (part.strip() for part in item.split(";"))
+        if kind.lower() not in media:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        best = max(best, q)
+    return best
+
+
+def wants_html(request: Request) -> bool:
+    """A person's browser opening a page, not a program: outside ``/api/`` (and the
+    OpenAPI document), with an Accept header that prefers HTML to JSON. ``*/*`` alone (curl,
+    test clients) stays problem+json."""
+    path = request.url.path
+    if path.startswith("/api/") or path == "/openapi.json":
+        return False
+    accept = request.headers.get("accept", "")
+    html = _quality(accept, "text/html", "application/xhtml+xml")
+    return html > 0 and html >= _quality(accept, "application/json", MEDIA_TYPE)
+
+
+async def answer(request: Request, status: int, type_: str, title: str,
+                 detail: str | None = None, headers: dict[str, str] | None = None,
+                 **extra: Any) -> Response:
+    """The error as an HTML page for a browser (with the navigation of whoever is signed
+    in), as problem+json for everyone else. A page that cannot be drawn falls back to the
+    document: an error must never hide behind another one."""
+    page: ErrorPage | None = getattr(request.app.state, "error_page", None)
+    if page is not None and wants_html(request):
+        try:
+            return await run_in_threadpool(page, request, status, title, detail, headers,
+                                           extra)
+        except Exception:
+            log.exception("error page failed on %s %s", request.method, request.url.path)
+    return problem_response(status, type_, title, detail, request, headers, **extra)
 
 
 def install(app: FastAPI, *, fallback: Fallback | None = None) -> None:
-    """Every error as problem+json. ``fallback`` may answer an unexpected error otherwise
+    """Every error as problem+json, or as a Vietnamese page for a browser (:func:`answer`).
+    ``fallback`` may answer an unexpected error otherwise
     (``service.resilience.unavailable_answer``: 503 while the database is away)."""
+    document_validation_problems(app)
 
     @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, exc.type, exc.title, exc.detail, request,
-                                exc.headers, **exc.extra)
+    async def _problem(request: Request, exc: Problem) -> Response:
+        return await answer(request, exc.status, exc.type, exc.title, exc.detail, exc.headers,
+                            **exc.extra)
 
     @app.exception_handler(IllegalAction)
-    async def _illegal(request: Request, exc: IllegalAction) -> JSONResponse:
-        return problem_response(409, "illegal-action", "Hành động không hợp lệ ở trạng thái này",
-                                str(exc), request, state=exc.state, action=exc.action,
-                                allowed_actions=exc.allowed)
+    async def _illegal(request: Request, exc: IllegalAction) -> Response:
+        """``allowed_actions``: the codes the *caller* may use now (the policy's), else the
+        state's; the sentence names them by their labels."""
+        allowed = exc.allowed if exc.permitted is None else exc.permitted
+        return await answer(request, 409, "illegal-action",
+                            "Thao tác không hợp lệ ở trạng thái này", str(exc),
+                            state=exc.state, action=exc.action, allowed_actions=allowed)
 
     @app.exception_handler(LifecycleError)
-    async def _lifecycle(request: Request, exc: LifecycleError) -> JSONResponse:
-        return problem_response(exc.status, exc.type, TITLES.get(exc.status, "Lỗi"),
-                                exc.message, request, **_jsonable(exc.details))
+    async def _lifecycle(request: Request, exc: LifecycleError) -> Response:
+        return await answer(request, exc.status, exc.type, TITLES.get(exc.status, "Lỗi"),
+                            exc.message, **_jsonable(exc.details))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        """pydantic's English becomes Vietnamese naming each field by its Vietnamese name
+        (``service.validation.readable_errors``); ``field``/``loc``/``type`` stay for
+        programs."""
         malformed = [e for e in exc.errors() if e.get("type") == "json_invalid"]
         if malformed:
             return _malformed_json(request, malformed[0])
-        errors = [{"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-                   "message": e.get("msg", ""), "type": e.get("type", "")}
-                  for e in exc.errors()]
-        return problem_response(422, "validation", TITLES[422],
-                                "Một số trường dữ liệu không hợp lệ", request, errors=errors)
+        route = getattr(request.scope.get("route"), "path", None)
+        errors = readable_errors(list(exc.errors()), route)
+        return await answer(request, 422, "validation", TITLES[422],
+                            f"Có {len(errors)} trường dữ liệu chưa hợp lệ.", errors=errors)
 
     # Starlette's own class, not FastAPI's subclass: the router raises Starlette's for an
     # unknown route (404) or a wrong method (405), and those must be problem documents too.
     @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, f"http-{exc.status_code}",
-                                TITLES.get(exc.status_code, "Lỗi"), _http_detail(request, exc),
-                                request, getattr(exc, "headers", None))
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        return await answer(request, exc.status_code, f"http-{exc.status_code}",
+                            TITLES.get(exc.status_code, "Lỗi"), _http_detail(request, exc),
+                            getattr(exc, "headers", None))
 
     @app.exception_handler(DataError)
-    async def _data(request: Request, exc: DataError) -> JSONResponse:
+    async def _data(request: Request, exc: DataError) -> Response:
         """A value the database cannot store (e.g. a NUL character): the client's input."""
         log.warning("data error on %s %s: %s", request.method, request.url.path, exc.orig)
-        return problem_response(422, "invalid-data", TITLES[422],
-                                "Dữ liệu chứa ký tự hoặc giá trị không được phép.", request)
+        return await answer(request, 422, "invalid-data", TITLES[422],
+                            "Dữ liệu chứa ký tự hoặc giá trị không được phép.")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        answer = fallback(request, exc) if fallback else None
-        if answer is not None:
-            return answer
+        fallen = fallback(request, exc) if fallback else None
+        if fallen is not None:
+            return fallen
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, "internal", TITLES[500],
-                                "Đã ghi nhận lỗi; vui lòng thử lại hoặc báo quản trị.", request)
+        return await answer(request, 500, "internal", TITLES[500],
+                            "Đã ghi nhận lỗi; vui lòng thử lại hoặc báo quản trị.")
+
+
+#: The problem document of a refused request (422) as /openapi.json describes it: what
+#: every problem carries, and the field-level ``errors`` of a validation error. Other
+#: members (``field``, ``state``…) depend on the problem, so more are allowed.
+VALIDATION_PROBLEM = {
+    "title": "ValidationProblem",
+    "description": "RFC 9457 problem document; `errors` names each refused field "
+                   "(`field`, `loc`, `type` for programs; `label`, `message` in Vietnamese).",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object",
+            "properties": {
+                "field": {"type": "string"},
+                "loc": {"type": "array", "items": {"anyOf": [{"type": "string"},
+                                                             {"type": "integer"}]}},
+                "type": {"type": "string"},
+                "label": {"type": "string"},
+                "message": {"type": "string"},
+            },
+        }},
+    },
+}
+
+
+def document_validation_problems(app: FastAPI) -> None:
+    """/openapi.json says what a 422 really is (``application/problem+json``), not FastAPI's
+    default ``HTTPValidationError`` shape that no answer of this service has."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = build()
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                answer = operation.get("responses", {}).get("422")
+                if answer is not None:
+                    answer["description"] = TITLES[422]
+                    answer["content"] = {MEDIA_TYPE: {"schema": {
+                        "$ref": "#/components/schemas/ValidationProblem"}}}
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        schemas["ValidationProblem"] = VALIDATION_PROBLEM
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _malformed_json(request: Request, error: dict[str, Any]) -> JSONResponse:

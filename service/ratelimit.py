@@ -14,7 +14,15 @@ The numbers (documented in docs/security.md, "Sign-in, sessions and rate limits"
   ``LOGIN_FAILURES_WINDOW``, each further attempt waits ``LOGIN_FIRST_DELAY`` after the last
   failure, doubling with each further failure, at most ``LOGIN_MAX_DELAY``. A delay rather
   than a lock: a stranger cannot lock a clerk out of the counter for the day;
-- citizen lookup: ``LOOKUP_LIMIT`` per ``LOOKUP_WINDOW`` per address.
+- citizen lookup, counted in *wrong secrets* (a right one records nothing), twice: per dossier
+  code from any address (past ``LOOKUP_CODE_FREE_FAILURES`` within ``LOOKUP_CODE_WINDOW``,
+  every lookup of that code waits ``LOOKUP_CODE_FIRST_DELAY`` after its last wrong secret,
+  doubling, at most ``LOOKUP_CODE_MAX_DELAY``), so that guessing one code is slow however many
+  addresses guess; and per address over every code (past ``LOOKUP_ADDRESS_FREE_FAILURES``
+  within ``LOOKUP_ADDRESS_WINDOW``, ``LOOKUP_ADDRESS_DELAY`` after its last wrong secret), high
+  enough that a centre's Wi-Fi or a carrier's shared address never reaches it by typing, so a
+  right secret from an address that mistyped other codes still opens its dossier (the API
+  and the lookup page alike, through :func:`service.publicview.guarded_lookup`).
 """
 
 from __future__ import annotations
@@ -36,8 +44,13 @@ LOGIN_FREE_FAILURES = 5
 LOGIN_FAILURES_WINDOW = timedelta(minutes=15)
 LOGIN_FIRST_DELAY = timedelta(seconds=30)
 LOGIN_MAX_DELAY = timedelta(minutes=15)
-LOOKUP_LIMIT = 30
-LOOKUP_WINDOW = timedelta(minutes=1)
+LOOKUP_CODE_FREE_FAILURES = 5
+LOOKUP_CODE_WINDOW = timedelta(hours=1)
+LOOKUP_CODE_FIRST_DELAY = timedelta(seconds=30)
+LOOKUP_CODE_MAX_DELAY = timedelta(minutes=15)
+LOOKUP_ADDRESS_FREE_FAILURES = 100
+LOOKUP_ADDRESS_WINDOW = timedelta(minutes=10)
+LOOKUP_ADDRESS_DELAY = timedelta(minutes=1)
 #: One hit in this many also deletes the expired rows of every bucket of its limiter.
 SWEEP_EVERY = 200
 
@@ -180,7 +193,8 @@ class Limits:
 
     login_address: DbRateLimiter
     login_user: DbFailureDelay
-    lookup: DbRateLimiter
+    lookup_code: DbFailureDelay
+    lookup_address: DbFailureDelay
 
     @classmethod
     def create(cls, engine: Engine, clock: Clock = utcnow) -> Limits:
@@ -190,7 +204,12 @@ class Limits:
             login_user=DbFailureDelay(engine, "login-user", LOGIN_FREE_FAILURES,
                                       LOGIN_FAILURES_WINDOW, LOGIN_FIRST_DELAY,
                                       LOGIN_MAX_DELAY, clock),
-            lookup=DbRateLimiter(engine, "lookup", LOOKUP_LIMIT, LOOKUP_WINDOW, clock),
+            lookup_code=DbFailureDelay(engine, "lookup-code", LOOKUP_CODE_FREE_FAILURES,
+                                       LOOKUP_CODE_WINDOW, LOOKUP_CODE_FIRST_DELAY,
+                                       LOOKUP_CODE_MAX_DELAY, clock),
+            lookup_address=DbFailureDelay(engine, "lookup-address",
+                                          LOOKUP_ADDRESS_FREE_FAILURES, LOOKUP_ADDRESS_WINDOW,
+                                          LOOKUP_ADDRESS_DELAY, LOOKUP_ADDRESS_DELAY, clock),
         )
 
     def login_wait(self, username: str, address: str) -> float:
@@ -207,3 +226,13 @@ class Limits:
     def login_succeeded(self, username: str, address: str) -> None:
         """Only this address's bucket is emptied: failures from elsewhere still count."""
         self.login_address.reset(f"{username}|{address}")
+
+    def lookup_wait(self, code: str, address: str) -> float:
+        """Seconds before a citizen lookup of ``code`` from ``address`` may be answered (0:
+        now). Checked *before* the secret, so a guess is never confirmed while waiting."""
+        return max(self.lookup_code.wait(code), self.lookup_address.wait(address))
+
+    def lookup_failed(self, code: str, address: str) -> None:
+        """A wrong secret (or an unknown code): counted against the code and the address."""
+        self.lookup_code.fail(code)
+        self.lookup_address.fail(address)

@@ -18,7 +18,7 @@ from engine.lifecycle.errors import LifecycleError
 from engine.lifecycle.visibility import visible_dossier
 from engine.readjournal import ReadJournal, ReadKind, reads_of, record_read
 from engine.timezone import to_local
-from engine.users import Role, User
+from engine.users import Role, User, full_names
 from service.api.schemas.readjournal import ReadEntry
 from service.clientip import client_address
 from service.deps import request_id
@@ -63,7 +63,10 @@ def page_reads(request: Request, session: Session, user: User,
     journal_read(request, session, user, code, ReadKind.PAGE)
     if user.role not in REVIEWERS:
         return None
+    entries = reads_of(session, code, limit=50)
+    names = full_names(session, (e.username for e in entries))
     return [{**entry_json(e).model_dump(), "at_text": f"{to_local(e.at):%H:%M:%S %d/%m/%Y}",
+             "full_name": names.get(e.username, e.username),
              "role_label": ROLE_LABELS.get(e.role, e.role),
              "what_label": WHAT_LABELS.get(e.what, e.what)}
-            for e in reads_of(session, code, limit=50)]
+            for e in entries]

@@ -14,6 +14,7 @@ from engine.lifecycle.commands import act, guide, receive, refuse_at_reception
 from engine.lifecycle.documents import record_reprint
 from engine.lifecycle.effects import after_effects
 from engine.lifecycle.inputs import Actor, Applicant, missing_components
+from engine.lifecycle.moves import AppointmentMove, moves_of
 from engine.lifecycle.policy import allowed_actions
 from engine.lifecycle.projection import (
     clock_events,
@@ -26,8 +27,9 @@ from engine.lifecycle.reprojection import reproject_open_dossiers
 from engine.lifecycle.unit_of_work import ActionResult
 
 __all__ = [
-    "ActionResult", "Actor", "Applicant", "act", "after_effects", "allowed_actions",
-    "clock_events", "clock_policy_for", "documents_of", "events_of", "get_dossier", "guide",
-    "missing_components", "receive", "record_reprint", "refuse_at_reception",
+    "ActionResult", "Actor", "Applicant", "AppointmentMove", "act", "after_effects",
+    "allowed_actions", "clock_events", "clock_policy_for", "documents_of", "events_of",
+    "get_dossier", "guide",
+    "missing_components", "moves_of", "receive", "record_reprint", "refuse_at_reception",
     "reproject_open_dossiers", "spec_of", "steps_of", "store_report_columns", "write_verdict",
 ]

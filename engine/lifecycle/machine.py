@@ -74,16 +74,40 @@ CONDITIONS = {"is_pre_receipt": _is_pre_receipt}
 class IllegalAction(Exception):
     """The action cannot happen in the dossier's current state.
 
-    Carries the state and the actions that *are* allowed, so the API and the UI can say so.
+    Carries the state and the actions that *are* allowed in it (``allowed``, the machine's
+    view), and — when the policy knows who asked — ``permitted``: the ones *this* person may
+    take now (``engine.lifecycle.policy``). The message is for people: Vietnamese labels
+    only, never the codes (a clerk once read "(in_processing); được phép: accept_transfer…").
     """
 
-    def __init__(self, action: str, state: str, allowed: Iterable[str]) -> None:
+    def __init__(self, action: str, state: str, allowed: Iterable[str],
+                 *, permitted: Iterable[str] | None = None) -> None:
         self.action, self.state, self.allowed = action, state, sorted(allowed)
-        label = State(state).label_vi if state in State._value2member_map_ else state
-        super().__init__(
-            f"Không thể thực hiện '{action}' khi hồ sơ ở trạng thái '{label}' ({state}); "
-            f"được phép: {', '.join(self.allowed) or '(không có)'}"
-        )
+        self.permitted = sorted(permitted) if permitted is not None else None
+        super().__init__(illegal_message(action, state, self.allowed, self.permitted))
+
+
+def _label(enum: type[State] | type[Action], value: str) -> str:
+    """The Vietnamese label of a code (the code itself if unknown: it is what was typed)."""
+    return enum(value).label_vi if value in enum._value2member_map_ else value
+
+
+def illegal_message(action: str, state: str, allowed: list[str],
+                    permitted: list[str] | None) -> str:
+    """The sentence for people — "Không thể “Trả kết quả” khi hồ sơ đang ở trạng thái “Đang
+    xử lý”." — then what the person may do instead (``permitted``) or, with nobody in view
+    (a replay, the consistency check), what the state allows."""
+    head = (f"Không thể “{_label(Action, action)}” khi hồ sơ đang ở trạng thái "
+            f"“{_label(State, state)}”.")
+    names = ", ".join(f"“{_label(Action, a)}”"
+                      for a in (allowed if permitted is None else permitted))
+    if permitted is not None:
+        tail = f"Bạn có thể: {names}." if names else \
+            "Lúc này bạn không có thao tác nào trên hồ sơ này."
+    else:
+        tail = f"Thao tác có thể ở trạng thái này: {names}." if names else \
+            "Ở trạng thái này hồ sơ không còn thao tác nào."
+    return f"{head} {tail}"
 
 
 class DossierMachine:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from engine.lifecycle.errors import Forbidden
+from engine.lifecycle.errors import Forbidden, IllegalAction
 from engine.lifecycle.inputs import Actor
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.queries import machine_of, spec_of
@@ -50,27 +50,54 @@ GUIDE_ROLES = COUNTER_ROLES
 
 
 def authorize(action: Action, actor: Actor, dossier: Dossier, spec: ProcedureSpec) -> None:
-    """Raise :class:`Forbidden` unless ``actor`` may take ``action`` on ``dossier`` now."""
+    """Raise :class:`Forbidden` unless ``actor`` may take ``action`` on ``dossier`` now, and
+    :class:`IllegalAction` when the dossier's state does not allow it — naming what *this*
+    actor may do instead (the machine alone knows only what the state allows)."""
     roles, agency_fields, step_scoped = POLICY[action]
     if actor.role not in roles:
-        raise Forbidden(f"vai trò '{actor.role}' không được thực hiện '{action.label_vi}'",
+        raise Forbidden(f"vai trò “{_role_label(actor.role)}” không được thực hiện "
+                        f"“{action.label_vi}”",
                         action=action.value, role=actor.role, allowed_roles=sorted(roles))
     agencies = {getattr(dossier, f) for f in agency_fields}
     if actor.agency not in agencies:
-        raise Forbidden(f"cán bộ của {actor.agency} không được thực hiện '{action.label_vi}' "
-                        f"trên hồ sơ {dossier.code}", action=action.value)
-    if not step_scoped or dossier.state not in (State.IN_PROCESSING, State.PAUSED):
-        return
+        raise Forbidden(f"hồ sơ {dossier.code} không thuộc đơn vị của bạn nên bạn không được "
+                        f"thực hiện “{action.label_vi}”", action=action.value)
+    if step_scoped and dossier.state in (State.IN_PROCESSING, State.PAUSED):
+        _authorize_step(action, actor, dossier, spec)
+    _check_state(action, actor, dossier, spec)
+
+
+def _authorize_step(action: Action, actor: Actor, dossier: Dossier,
+                    spec: ProcedureSpec) -> None:
+    """A step-scoped action must be one of the current step's, by the step's role (a leader
+    may act on any step)."""
     step = current_step_spec(dossier, spec)
     if step is None:
         return
     allowed = set(step.actions) | ({A.RESUME.value} if A.PAUSE.value in step.actions else set())
     if action.value not in allowed:
-        raise Forbidden(f"bước '{step.name}' không cho phép '{action.label_vi}'",
+        raise Forbidden(f"bước “{step.name}” không cho phép “{action.label_vi}”",
                         action=action.value, step=step.id, allowed=sorted(allowed))
     if actor.role != step.role and actor.role != "leader":
-        raise Forbidden(f"bước '{step.name}' do vai trò '{step.role}' thực hiện",
+        raise Forbidden(f"bước “{step.name}” do {_role_label(step.role).lower()} thực hiện",
                         action=action.value, step=step.id)
+
+
+def _check_state(action: Action, actor: Actor, dossier: Dossier, spec: ProcedureSpec) -> None:
+    """The state machine's refusal, said to the person who asked: the state by its label and
+    the actions they may take now (``permitted``), not every action the state allows to
+    someone (the machine still refuses on its own when it fires, for callers without
+    a person: replays, the consistency check)."""
+    possible = machine_of(spec).allowed_actions(dossier.state)
+    if action.value in possible:
+        return
+    raise IllegalAction(action.value, dossier.state, possible,
+                        permitted=permitted_actions(dossier, spec, actor))
+
+
+def _role_label(role: str) -> str:
+    """A role's Vietnamese name (the code itself for a role this version does not know)."""
+    return Role(role).label_vi if role in Role._value2member_map_ else role
 
 
 def authorize_guidance(actor: Actor) -> None:
@@ -98,18 +125,27 @@ PRECONDITIONS = {
 }
 
 
-def allowed_actions(session: Session, dossier: Dossier, actor: Actor | None = None) -> list[str]:
-    """Actions possible now; with ``actor``, only those this actor may take."""
-    spec = spec_of(session, dossier)
-    actions = [a for a in machine_of(spec).allowed_actions(dossier.state)
-               if PRECONDITIONS.get(a, lambda _d: True)(dossier)]
-    if actor is None:
-        return actions
+def possible_actions(dossier: Dossier, spec: ProcedureSpec) -> list[str]:
+    """Actions the state allows now, less those the dossier's facts rule out."""
+    return [a for a in machine_of(spec).allowed_actions(dossier.state)
+            if PRECONDITIONS.get(a, lambda _d: True)(dossier)]
+
+
+def permitted_actions(dossier: Dossier, spec: ProcedureSpec, actor: Actor) -> list[str]:
+    """The possible actions this actor may take (role, agency and step)."""
     permitted = []
-    for name in actions:
+    for name in possible_actions(dossier, spec):
         try:
             authorize(Action(name), actor, dossier, spec)
         except Forbidden:
             continue
         permitted.append(name)
     return permitted
+
+
+def allowed_actions(session: Session, dossier: Dossier, actor: Actor | None = None) -> list[str]:
+    """Actions possible now; with ``actor``, only those this actor may take."""
+    spec = spec_of(session, dossier)
+    if actor is None:
+        return possible_actions(dossier, spec)
+    return permitted_actions(dossier, spec, actor)

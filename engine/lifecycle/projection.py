@@ -11,6 +11,7 @@ history import (``engine.reports.history``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -72,7 +73,7 @@ def update_clock(ctx: ActionContext) -> None:
                         events=events, policy=ctx.policy)
     if state is not None:
         ctx.flags.extend(state.flags)
-        ctx.due = state.due
+        ctx.due = told(state.due, ctx.dossier)
 
 
 def apply_clock(session: Session, dossier: Dossier, spec: ProcedureSpec, *,
@@ -121,9 +122,32 @@ def provisional_due(ctx: ActionContext) -> None:
     ctx.dossier.due_at, ctx.dossier.appointment_date = due.due_at, due.due_date
 
 
+#: Why a boundary-free dossier's clock does not start at the counter (decree118 §0.2a).
+BOUNDARY_FREE_REASON = ("hồ sơ tiếp nhận không phụ thuộc địa giới hành chính: thời hạn tính từ "
+                        "khi cơ quan có thẩm quyền nhận hồ sơ chuyển đến")
+
+
 def _provisional(dossier: Dossier, calendar: WorkingCalendar) -> Due:
+    """The appointment printed at the counter assumes the transfer on time: the clock is told
+    as starting at the transfer deadline, the receipt kept as the counter's."""
     # Local time, as ``transfer_deadline`` gives it (the database hands it back in UTC).
-    return compute_due(to_local(dossier.transfer_due_at), limit_of(dossier), calendar)
+    due = compute_due(to_local(dossier.transfer_due_at), limit_of(dossier), calendar)
+    return due.starting(filed_at=dossier.received_at, reason=(
+        f"{BOUNDARY_FREE_REASON}; ngày hẹn tạm tính với giả định hồ sơ được chuyển đúng hạn "
+        f"(hạn chuyển hồ sơ: {to_local(dossier.transfer_due_at):%H:%M} ngày "
+        f"{to_local(dossier.transfer_due_at):%d/%m/%Y})"))
+
+
+def told(due: Due, dossier: Dossier) -> Due:
+    """``due`` as the applicant must hear it: a boundary-free dossier was received at the
+    counter (``dossier.received_at``) and its clock started at the competent agency's
+    acceptance (or later, at a complete supplement)."""
+    if not dossier.boundary_free or dossier.received_at is None:
+        return due
+    if due.filed_at is not None:  # restarted after a supplement: keep that reason
+        return replace(due, filed_at=dossier.received_at)
+    return due.starting(filed_at=dossier.received_at,
+                        reason=f"{BOUNDARY_FREE_REASON} (cơ quan đã xác nhận nhận hồ sơ)")
 
 
 def current_due(session: Session, dossier: Dossier, spec: ProcedureSpec) -> Due | None:
@@ -136,9 +160,10 @@ def current_due(session: Session, dossier: Dossier, spec: ProcedureSpec) -> Due 
     events = clock_events(session, dossier)
     if not events:
         return None
-    return replay(events, limit_of(dossier), calendar, policy=clock_policy_for(session, dossier),
-                  supplement_effect=spec.supplement_effect,
-                  allowed_pause_reasons=spec.pause_reasons or None).due
+    return told(replay(events, limit_of(dossier), calendar,
+                       policy=clock_policy_for(session, dossier),
+                       supplement_effect=spec.supplement_effect,
+                       allowed_pause_reasons=spec.pause_reasons or None).due, dossier)
 
 
 def transfer_deadline(received_at: datetime, calendar: WorkingCalendar,

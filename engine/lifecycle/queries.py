@@ -7,7 +7,10 @@ about as much as running it on SQLite (``bench/lifecycle.py``).
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam
+import re
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, bindparam, func
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
@@ -15,7 +18,9 @@ from engine.agencies import Agency
 from engine.lifecycle.errors import Conflict, InvalidInput, NotFound, is_contention
 from engine.lifecycle.machine import DossierMachine, machine_for
 from engine.lifecycle.models import Dossier, DossierEvent, DossierStep, IssuedDocument
+from engine.lifecycle.states import Action
 from engine.procedures import ProcedureSpec, get_version
+from engine.text import fold, nfc
 
 _BY_CODE = select(Dossier).where(Dossier.code == bindparam("code"))
 _BY_CODE_LOCKED = _BY_CODE.with_for_update(nowait=True)
@@ -82,3 +87,75 @@ def agency(session: Session, code: str, what: str) -> Agency:
     if found is None:
         raise InvalidInput(f"không có {what} mã {code!r}", field=what, value=code)
     return found
+
+
+def consultable_agencies(session: Session, dossier: Dossier) -> list[Agency]:
+    """The agencies the competent agency may ask for an opinion (*lấy ý kiến*, ND 61/2018
+    Art 19(5)): every agency of the tree but itself and the one-stop units, which receive and
+    return dossiers and give no opinion on them [I: the law names no list]. Higher levels
+    first (bộ, tỉnh, xã), then in the tree's code order (the same on every database, where
+    names would sort by each one's collation)."""
+    return list(session.exec(select(Agency).where(
+        Agency.code != dossier.competent_agency, col(Agency.is_one_stop).is_(False))
+        .order_by(col(Agency.level), col(Agency.code))))
+
+
+def recent_procedures(session: Session, username: str, since: datetime,
+                      limit: int = 20) -> list[str]:
+    """Codes of the procedures whose dossiers ``username`` received since ``since``, the most
+    recently received first: the counter's search puts them first among equal matches
+    (``engine.catalogue_search``). One grouped statement over the receipt events; an index on
+    ``dossier_event (actor_id, at)`` serves it when the event table is large."""
+    last = func.max(DossierEvent.at)
+    rows = session.exec(
+        select(Dossier.procedure_code, last)
+        .join(DossierEvent, col(DossierEvent.dossier_id) == col(Dossier.id))
+        .where(DossierEvent.actor_id == username, DossierEvent.action == Action.RECEIVE.value,
+               col(DossierEvent.at) >= since)
+        .group_by(col(Dossier.procedure_code)).order_by(last.desc(), col(Dossier.procedure_code))
+        .limit(limit)).all()
+    return [code for code, _at in rows]
+
+
+_SEPARATORS = re.compile(r"[\s.\-()]")
+#: A whole dossier code: ``{agency}-{yymmdd}-{number}`` (``engine.lifecycle.codes``).
+_WHOLE_CODE = re.compile(r"\S+-[0-9]{6}-[0-9A-Za-z]{4,}")
+
+
+def phone_or_citizen_id(text: str) -> tuple[str, str] | None:
+    """``("phone", "0912345678")`` or ``("id_number", "031195004321")`` when ``text`` is a
+    whole Vietnamese phone number (10 digits from 0, or +84/84 and 9 digits; spaces, dots,
+    dashes and brackets ignored) or a 12-digit citizen ID (CCCD), in the form both are stored
+    at receipt; ``None`` otherwise."""
+    digits = _SEPARATORS.sub("", text)
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    if re.fullmatch(r"0[0-9]{9}", digits):
+        return "phone", digits
+    if re.fullmatch(r"[0-9]{12}", digits):
+        return "id_number", digits
+    return None
+
+
+def dossier_search(text: str) -> ColumnElement[bool] | None:
+    """The condition of the dossiers a counter search ``text`` finds, across all dates.
+
+    A whole phone number or CCCD is compared exactly with the stored (normalised) column, and
+    a whole dossier code with the code (both equalities an index can serve); anything else is
+    words, each of which must appear in the folded code, applicant name, CCCD or phone
+    (``Dossier.search_text``), so "nguyen thi mai" finds "Nguyễn Thị Mai" and "0001" the
+    day's first code. ``None`` for blank text (no condition)."""
+    text = nfc(text or "").strip()
+    exact = phone_or_citizen_id(text)
+    if exact is not None:
+        kind, digits = exact
+        column = Dossier.applicant_phone if kind == "phone" else Dossier.applicant_id_number
+        return col(column) == digits
+    if _WHOLE_CODE.fullmatch(text):
+        return col(Dossier.code).in_(sorted({text, text.upper()}))
+    words = fold(text).split()
+    if not words:
+        return None
+    return and_(*(col(Dossier.search_text).contains(w, autoescape=True) for w in words))

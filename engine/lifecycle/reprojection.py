@@ -2,7 +2,10 @@
 
 Nothing happened *to* the dossiers — the calendar changed — so their event logs are untouched;
 the clock projection (``engine.lifecycle.projection``) is replayed on the new calendar and a
-moved due date is written with the same compare-and-set as an action.
+moved due date is written with the same compare-and-set as an action. Each move is recorded on
+the dossier (``engine.lifecycle.moves``: the applicant's printed date changed) and announced
+to the move's listeners (the outbox's notices) in the same transaction; a re-run that finds
+the same dates moves nothing and so records and announces nothing again.
 """
 
 from __future__ import annotations
@@ -12,17 +15,19 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from engine.lifecycle.models import Dossier, utcnow
+from engine.lifecycle.moves import record_move
 from engine.lifecycle.projection import apply_clock
 from engine.lifecycle.queries import spec_of
 from engine.lifecycle.unit_of_work import compare_and_set
 
 
 def reproject_open_dossiers(session: Session, *, agency_code: str | None = None,
-                            ) -> list[dict[str, Any]]:
+                            reason: str | None = None) -> list[dict[str, Any]]:
     """Recompute the deadlines of open dossiers after a calendar edit.
 
     ``agency_code`` limits it to dossiers processed by that agency (its own days off); None
-    means every open dossier (a national change). Returns what moved, for the journal.
+    means every open dossier (a national change). ``reason`` describes the edit to the
+    applicant (default: a calendar adjustment). Returns what moved, for the journal.
     """
     query = select(Dossier).where(col(Dossier.ended_at).is_(None),
                                   col(Dossier.clock_started_at).is_not(None))
@@ -35,6 +40,7 @@ def reproject_open_dossiers(session: Session, *, agency_code: str | None = None,
         if (dossier.due_date, dossier.appointment_date) != before:
             dossier.updated_at = utcnow()
             compare_and_set(session, dossier)  # a concurrent action wins or we do; never both
+            record_move(session, dossier, before=before, reason=reason)
             moved.append({"code": dossier.code, "old_due": str(before[0]),
                           "new_due": str(dossier.due_date),
                           "old_appointment": str(before[1]),

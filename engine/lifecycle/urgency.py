@@ -1,9 +1,16 @@
 """How urgent an open dossier is, for the officer's inbox and the dossier page (*mức độ khẩn*).
 
-The apology (*văn bản xin lỗi, hẹn lại ngày trả*, Mẫu 04) must go out before a dossier is late,
-so one working day before its due date the badge says so. "One working day" is counted on the
-calendar of the agency that processes the dossier (the clock's own calendar), not the national
-one: an agency with its own day off would otherwise get the badge a day early or late.
+The apology (*văn bản xin lỗi, hẹn lại ngày trả*, Mẫu 04) must go out "chậm nhất 01 ngày trước
+ngày hết hạn" (T9), so the badge asks for it once that last day (``engine.clock.apology_deadline``,
+the working day before the due date) is today or has passed and no Mẫu 04 was sent. "Working
+day" is counted on the calendar of the agency that processes the dossier (the clock's own
+calendar), not the national one: an agency with its own day off would otherwise get the badge a
+day early or late.
+
+A dossier whose last apology day came before its clock started (a same-day procedure received
+on a Saturday, due on Monday: the day before is Friday) never had a day to apologise in; it
+gets no apology badge — "đến hạn hôm nay" comes on its due date — instead of a wall of them
+over every one-day procedure received out of hours.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from sqlmodel import Session
 
 from engine.calendar import WorkingCalendar
 from engine.calendar.store import load_calendars
+from engine.clock import apology_deadline, had_apology_day
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.states import TERMINAL
 
@@ -23,7 +31,7 @@ from engine.lifecycle.states import TERMINAL
 class Urgency(StrEnum):
     OVERDUE = "overdue"  # quá hạn
     DUE_TODAY = "due_today"  # đến hạn hôm nay
-    APOLOGY_DUE = "apology_due"  # one working day left, no apology letter sent yet
+    APOLOGY_DUE = "apology_due"  # the last day for Mẫu 04 is today or passed, none sent yet
     DUE_SOON = "due_soon"  # one working day left, already apologised (new appointment)
 
     @property
@@ -44,9 +52,13 @@ def urgency(dossier: Dossier, today: date, calendar: WorkingCalendar) -> Urgency
         return Urgency.OVERDUE
     if dossier.due_date == today:
         return Urgency.DUE_TODAY
-    if calendar.previous_working_day(dossier.due_date) <= today:
-        return Urgency.APOLOGY_DUE if dossier.apology_count == 0 else Urgency.DUE_SOON
-    return None
+    last_apology_day = apology_deadline(dossier.due_date, calendar)
+    if last_apology_day > today:
+        return None
+    if dossier.apology_count:
+        return Urgency.DUE_SOON
+    started = dossier.clock_started_at or dossier.received_at
+    return Urgency.APOLOGY_DUE if had_apology_day(started, last_apology_day) else None
 
 
 def urgencies(session: Session, dossiers: Iterable[Dossier],

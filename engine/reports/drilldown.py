@@ -6,12 +6,15 @@ dossier count always equals the figure (tested).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from engine.clock import Classification
 from engine.reports.grouping import group_key
 from engine.reports.judge import replayed
 from engine.reports.period import Period
@@ -23,6 +26,7 @@ from engine.reports.verdict import (
     APOLOGY_LATE,
     APOLOGY_MISSING,
     CARRIED,
+    CLS_CODE,
     DIRECT,
     EARLY,
     ENDED_CODES,
@@ -72,13 +76,74 @@ def drill(session: Session, period: Period, figure: str, *, by: By | str = By.NO
           key: str | None = None, where: ColumnElement[bool] | None = None,
           options: Options | None = None) -> list[str]:
     """The dossier codes behind one figure (of one group when ``key`` is given), sorted."""
+    return sorted(behind(session, period, figure, by=by, key=key, where=where,
+                         options=options))
+
+
+def behind(session: Session, period: Period, figure: str, *, by: By | str = By.NONE,
+           key: str | None = None, where: ColumnElement[bool] | None = None,
+           options: Options | None = None) -> dict[str, Verdict]:
+    """The verdicts behind one figure by dossier code: :func:`drill`'s codes, with what
+    :func:`describe` needs to say how each dossier was judged."""
     predicates = _figure_predicates(options or Options())
     if figure not in predicates:
         raise ValueError(f"chỉ tiêu không hợp lệ {figure!r}; cho phép: "
                          f"{', '.join(predicates)}")
     test = predicates[figure]
-    return sorted({v.code for v in verdicts(session, period, by, key=key, where=where)
-                   if test(v)})
+    return {v.code: v for v in verdicts(session, period, by, key=key, where=where) if test(v)}
+
+
+# ----- the list for people -------------------------------------------------------------------
+
+_CLASSIFICATION = {code: c for c, code in CLS_CODE.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class DrillRow:
+    """One dossier of a drill-down list as an auditor reads it: who applied for what, when it
+    was received, due (the legal date, the one judged against) and ended, and the verdict
+    (:class:`engine.clock.Classification`; ``end_kind`` says a withdrawal, refusal or stop)."""
+
+    code: str
+    applicant: str
+    procedure: str
+    procedure_name: str
+    received_at: datetime | None
+    due: date | None
+    ended_at: datetime | None
+    end_kind: str | None
+    verdict: Classification | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "applicant": self.applicant, "procedure": self.procedure,
+                "procedure_name": self.procedure_name, "received_at": self.received_at,
+                "due": self.due, "ended_at": self.ended_at, "end_kind": self.end_kind,
+                "verdict": self.verdict}
+
+
+def describe(session: Session, found: Mapping[str, Verdict], *,
+             limit: int | None = None) -> list[DrillRow]:
+    """The first ``limit`` dossiers of ``found`` (by code) with their names and dates, read in
+    batches of codes (a figure can stand for many thousand dossiers; the page shows a few
+    hundred, the codes are all in :func:`drill`)."""
+    codes = sorted(found)[:limit]
+    stored: dict[str, object] = {}
+    for start in range(0, len(codes), 500):
+        chunk = codes[start:start + 500]
+        query = (select(D.c.code, D.c.applicant_name, D.c.procedure_code, D.c.procedure_name,
+                        D.c.received_at, D.c.due_date, D.c.ended_at, D.c.end_kind)
+                 .where(D.c.code.in_(chunk)))
+        stored.update((row.code, row) for row in session.execute(query))
+    rows = []
+    for code in codes:
+        row, verdict = stored.get(code), found[code]
+        if row is None:  # gone since the scan (deleted by a restore): skip, never invent
+            continue
+        rows.append(DrillRow(code, row.applicant_name or "", row.procedure_code,
+                             row.procedure_name or "", row.received_at, row.due_date,
+                             row.ended_at, verdict.end_kind or row.end_kind,
+                             _CLASSIFICATION.get(verdict.cls)))
+    return rows
 
 
 def _figure_predicates(options: Options) -> dict[str, Callable[[Verdict], bool]]:

@@ -22,10 +22,10 @@ from engine.agencies import Agency
 from engine.lifecycle.states import State
 from engine.reports.figures import figures
 from engine.reports.period import Period
-from engine.reports.processing import ProcedureTime
+from engine.reports.processing import ProcedureTime, average_processing_time
 from engine.reports.snapshots import Scope, over_time
 from engine.reports.sql import D
-from engine.reports.totals import DEFINITIONS, By, Figures, Totals
+from engine.reports.totals import DEFINITIONS, By, Figures, Options, Totals
 from engine.timezone import to_local
 
 # ----- Biểu số II.06a ----------------------------------------------------------------------
@@ -62,6 +62,23 @@ def period_label(period: Period) -> str:
 # ----- flat tables (CSV, table, Excel) -------------------------------------------------------
 
 FLAT_COLUMNS = list(Totals().flat())
+#: Column titles for people (the dashboard's CSV download); the keys stay the machine header of
+#: ``motcua report --format csv``. Meanings: :data:`DEFINITIONS`.
+FLAT_LABELS = {
+    "key": "Mã nhóm", "label": "Nhóm",
+    "received": "Tiếp nhận mới", "received_online": "Tiếp nhận trực tuyến",
+    "received_direct": "Tiếp nhận trực tiếp", "received_postal": "Tiếp nhận qua bưu chính",
+    "carried_over": "Kỳ trước chuyển sang", "total_in": "Tổng số phải giải quyết",
+    "ended": "Đã giải quyết", "ended_early": "Trước hạn", "ended_on_time": "Đúng hạn",
+    "ended_late": "Quá hạn", "pending": "Đang giải quyết",
+    "pending_within": "Đang giải quyết trong hạn", "pending_late": "Đang giải quyết quá hạn",
+    "withdrawn": "Rút hồ sơ", "refused": "Từ chối giải quyết", "stopped": "Dừng giải quyết",
+    "on_time_rate_766": "Tỷ lệ đúng hạn (QĐ 766)",
+    "closed_on_time_rate": "Tỷ lệ đúng hạn (đã giải quyết)",
+    "online_rate": "Tỷ lệ trực tuyến", "postal_rate": "Tỷ lệ bưu chính",
+    "apology_in_time": "Quá hạn có xin lỗi đúng hạn", "apology_late": "Xin lỗi muộn",
+    "apology_missing": "Quá hạn chưa xin lỗi",
+}
 
 
 def flat_rows(fig: Figures) -> list[dict[str, Any]]:
@@ -70,11 +87,16 @@ def flat_rows(fig: Figures) -> list[dict[str, Any]]:
     return rows
 
 
-def to_csv(fig: Figures) -> str:
+def to_csv(fig: Figures, *, vietnamese_header: bool = False) -> str:
+    """The flat table as CSV: the figure keys as header (scripts), or their Vietnamese titles
+    (people opening the file in a spreadsheet)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=["key", "label", *FLAT_COLUMNS],
                             lineterminator="\n")
-    writer.writeheader()
+    if vietnamese_header:
+        writer.writerow(FLAT_LABELS)
+    else:
+        writer.writeheader()
     for row in flat_rows(fig):
         writer.writerow({k: ("" if v is None else round(v, 4) if isinstance(v, float) else v)
                          for k, v in row.items()})
@@ -157,6 +179,18 @@ class ExcelInput:
     times: list[ProcedureTime]
     reporting_unit: str = ""
     receiving_unit: str = ""
+
+
+def report_input(session: Session, period: Period, by: By, *,
+                 where: ColumnElement[bool] | None = None,
+                 options: Options | None = None) -> ExcelInput:
+    """What the Excel and PDF reports hold, as ``motcua report --format xlsx|pdf`` builds it:
+    the figures grouped by ``by``, Biểu II.06a (by field when not grouped) and the average
+    processing times — the dashboard's downloads reuse it so both give the same file."""
+    fig = figures(session, period, by, where=where, options=options)
+    ii06a = fig if by is not By.NONE else figures(session, period, By.FIELD, where=where,
+                                                  options=options)
+    return ExcelInput(fig, ii06a, average_processing_time(session, period, where=where))
 
 
 def write_xlsx(path: Path | str, data: ExcelInput) -> None:

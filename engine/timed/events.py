@@ -22,13 +22,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlmodel import Session
 
 from engine.lifecycle import after_effects
 from engine.lifecycle.context import ActionContext
+from engine.lifecycle.models import Dossier
+from engine.lifecycle.moves import AppointmentMove, on_move
 from engine.lifecycle.states import Action
 from engine.outbox import enqueue
 from engine.timed.findings import EventKind
-from engine.timed.messages import drafts_for_event
+from engine.timed.messages import drafts_for_event, drafts_for_move
 from engine.timed.recipients import ApplicantChannels
 
 #: The actions that announce something, and what they announce.
@@ -50,6 +53,7 @@ def install(engine: Engine, *, channels: ApplicantChannels | None = None) -> Non
     defaults to the environment's (``MOTCUA_NOTIFY_APPLICANT_EMAIL`` / ``_SMS``)."""
     _INSTALLED[engine] = channels or ApplicantChannels.from_env()
     after_effects.register(announce, actions=ANNOUNCED)
+    on_move(announce_move)
 
 
 def uninstall(engine: Engine) -> None:
@@ -61,8 +65,9 @@ def installed(engine: Engine) -> bool:
     return engine in _INSTALLED
 
 
-def _channels_of(ctx: ActionContext) -> ApplicantChannels | None:
-    bind = ctx.session.get_bind()
+def _channels_of(ctx: ActionContext | Session) -> ApplicantChannels | None:
+    session = ctx if isinstance(ctx, Session) else ctx.session
+    bind = session.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
     return _INSTALLED.get(engine)
 
@@ -78,3 +83,17 @@ def announce(ctx: ActionContext, event: Mapping[str, Any]) -> None:
         facts=ctx.payload, at_reception=ctx.action is Action.REFUSE_AT_RECEPTION,
         actor_id=ctx.actor.id, channels=channels)
     enqueue(ctx.session, drafts, at=ctx.at)
+
+
+def announce_move(session: Session, dossier: Dossier, move: AppointmentMove) -> None:
+    """The re-projection's listener (``engine.lifecycle.moves.on_move``): a calendar edit
+    that moved the applicant's appointment is told to the applicant and the returning
+    counter, in the re-projection's transaction; a move of the legal due date alone (the
+    appointment is an apology's new date) is recorded but tells nobody."""
+    channels = _channels_of(session)
+    if channels is None or not move.appointment_moved:
+        return
+    drafts = drafts_for_move(session, dossier, dossier_version=move.dossier_version,
+                             old_appointment=move.old_appointment, reason=move.reason,
+                             channels=channels)
+    enqueue(session, drafts, at=move.at)

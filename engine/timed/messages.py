@@ -71,6 +71,8 @@ FIELDS: dict[str, str] = {
     "reason": "lý do ghi trên phiếu",
     "missing": "các nội dung cần bổ sung, hoàn thiện (Mẫu 02)",
     "return_method": "hình thức nhận kết quả",
+    "old_appointment": "ngày hẹn trả kết quả trước khi lịch làm việc thay đổi",
+    "change": "thay đổi lịch làm việc đã dời ngày hẹn",
 }
 
 #: Appended to every message to the applicant by e-mail.
@@ -176,12 +178,35 @@ EVENT_TEMPLATES: dict[tuple[EventKind, str], Template] = {
 }
 
 
+#: A calendar edit moved the appointment (``engine.lifecycle.moves``): not an action of the
+#: dossier, so not an ``EventKind``; its messages are keyed by the move (``move-<version>``).
+APPOINTMENT_MOVED = "appointment_moved"
+APPOINTMENT_MOVED_LABEL = "Ngày hẹn trả thay đổi"
+
+MOVE_TEMPLATES: dict[str, Template] = {
+    APPLICANT: Template(
+        "Hồ sơ {code}: ngày hẹn trả kết quả thay đổi",
+        "Kính gửi: {applicant},\nDo {change}, ngày hẹn trả kết quả hồ sơ {code} («{procedure}») "
+        "thay đổi từ {old_appointment} sang {appointment}.\nÔng/Bà dùng Giấy tiếp nhận hồ sơ "
+        "đã nhận để nhận kết quả theo ngày hẹn mới.",
+        "Ho so {code}: ngay hen tra ket qua doi tu {old_appointment} sang {appointment} do "
+        "dieu chinh lich lam viec."),
+    STAFF: Template(
+        "Hồ sơ {code}: ngày hẹn trả đổi sang {appointment}",
+        "Do {change}, ngày hẹn trả kết quả hồ sơ {code} («{procedure}») của {applicant} đổi "
+        "từ {old_appointment} sang {appointment}. Người nộp hồ sơ được báo qua thư điện tử "
+        "hoặc tin nhắn nếu đã đăng ký; nếu không, vui lòng liên hệ người nộp hồ sơ."),
+}
+
+
 def kind_label(kind: str) -> str:
     """The Vietnamese name of a message's kind (a finding or an event); other kinds (e.g. the
     national portal's) as they are."""
     for enum in (FindingKind, EventKind):
         if kind in enum._value2member_map_:
             return enum(kind).label_vi
+    if kind == APPOINTMENT_MOVED:
+        return APPOINTMENT_MOVED_LABEL
     return kind
 
 
@@ -318,24 +343,58 @@ def drafts_for_event(session: Session, kind: EventKind, dossier: Dossier, *, seq
         return []  # nobody to tell: not even the agencies' names are read
     fields = event_fields(dossier, directory, reason=reason, facts=dict(facts or {}))
     common = {"dossier_code": dossier.code, "rung": event_rung(seq), "kind": kind.value}
-    drafts: list[Draft] = []
     citizen = EVENT_TEMPLATES[(kind, AT_RECEPTION if at_reception else APPLICANT)]
+    return _drafts(dossier, fields, common, {"event_seq": seq}, addresses, citizen,
+                   staff, staff_template)
+
+
+def _drafts(dossier: Dossier, fields: Mapping[str, Any], common: Mapping[str, Any],
+            payload: Mapping[str, Any], addresses: list[tuple[Channel, str]],
+            citizen: Template, staff: list[str], staff_template: Template | None,
+            ) -> list[Draft]:
+    """The applicant's e-mail / SMS and the staff's in-app messages of one event."""
+    drafts: list[Draft] = []
     subject, body, sms = render(citizen, fields)
     for channel, address in addresses:
         if channel is Channel.EMAIL:
             drafts.append(Draft(channel=channel, recipient=address, subject=subject,
-                                body=body + APPLICANT_FOOTER, payload={"event_seq": seq},
-                                **common))
+                                body=body + APPLICANT_FOOTER, payload=dict(payload), **common))
         else:
             drafts.append(Draft(channel=channel, recipient=address, subject=subject,
-                                body=sms or subject, payload={"event_seq": seq, "sms": True},
+                                body=sms or subject, payload={**payload, "sms": True},
                                 **common))
-    if staff:
+    if staff and staff_template is not None:
         subject, body, _ = render(staff_template, fields)
         drafts += [Draft(channel=Channel.IN_APP, recipient=name, subject=subject, body=body,
-                         payload={"link": staff_link(dossier.code), "event_seq": seq},
+                         payload={"link": staff_link(dossier.code), **payload},
                          **common) for name in unique(staff)]
     return drafts
+
+
+def move_rung(dossier_version: int) -> str:
+    """A move's messages are told apart by the dossier version the move wrote: a re-run of
+    the re-projection that moves nothing writes no new move, hence no new message."""
+    return f"move-{dossier_version}"
+
+
+def drafts_for_move(session: Session, dossier: Dossier, *, dossier_version: int,
+                    old_appointment: date | None, reason: str,
+                    channels: ApplicantChannels | None = None,
+                    directory: Directory | None = None) -> list[Draft]:
+    """The messages of an appointment moved by a calendar edit: to the applicant on
+    ``channels`` and to the clerks of the returning counter (who hand the result over), as
+    for an apology's new date (ND 61 Art 19(9): the applicant is told of a new date)."""
+    directory = directory or Directory(session)
+    addresses = applicant_addresses(dossier, channels or ApplicantChannels())
+    staff = directory.staff(dossier.returning_agency, Role.CLERK)
+    if not addresses and not staff:
+        return []
+    fields = {**event_fields(dossier, directory, reason=None, facts={}),
+              "old_appointment": day_text(old_appointment), "change": reason}
+    common = {"dossier_code": dossier.code, "rung": move_rung(dossier_version),
+              "kind": APPOINTMENT_MOVED}
+    return _drafts(dossier, fields, common, {"move_version": dossier_version}, addresses,
+                   MOVE_TEMPLATES[APPLICANT], staff, MOVE_TEMPLATES[STAFF])
 
 
 # ----- the documentation ----------------------------------------------------------------------
@@ -379,6 +438,10 @@ def messages_markdown() -> str:
     lines += ["### Lifecycle events", ""]
     for (kind, audience), template in EVENT_TEMPLATES.items():
         lines += _entry(f"`{kind.value}` ({audience}) — {kind.label_vi}",
+                        _EVENT_AUDIENCE[audience], template)
+    lines += ["### Calendar edits", ""]
+    for audience, template in MOVE_TEMPLATES.items():
+        lines += _entry(f"`{APPOINTMENT_MOVED}` ({audience}) — {APPOINTMENT_MOVED_LABEL}",
                         _EVENT_AUDIENCE[audience], template)
     return "\n".join(lines).rstrip() + "\n"
 

@@ -44,7 +44,7 @@ from typing import Any
 
 from engine.calendar import WorkingCalendar
 from engine.calendar.working import CalendarRangeError
-from engine.clock import apology_deadline
+from engine.clock import apology_deadline, had_apology_day
 from engine.lifecycle.projection import transfer_deadline
 from engine.lifecycle.states import TERMINAL, State
 from engine.timed.findings import Finding, FindingKind
@@ -258,6 +258,8 @@ def _ladder(facts: DossierFacts, calendar: WorkingCalendar,
 def _apology(facts: DossierFacts, due: date, calendar: WorkingCalendar,
              settings: SweepSettings) -> list[Rung]:
     last = apology_deadline(due, calendar)
+    if not had_apology_day(facts.clock_started_at or facts.received_at, last):
+        return []  # the last apology day came before the clock started (as the inbox badge)
     after = midnight(last + timedelta(days=1))
     opens = warn_from(calendar, settings, last, local_instant(last, calendar.office_hours.closes))
     extra = {"apology_by": last.isoformat()}

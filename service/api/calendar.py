@@ -47,13 +47,22 @@ class OfficeHoursIn(StrictModel):
                           examples=["07:30-11:30,13:30-17:00"])
 
 
+def _day_reason(day: date, body: DayIn) -> str:
+    """The applicant-facing cause of a moved appointment, e.g. "ngày nghỉ 08/12/2026: Bão số 9"."""
+    kind = "ngày làm bù" if body.kind is DayKind.MAKEUP_WORKDAY else "ngày nghỉ"
+    return f"{kind} {day:%d/%m/%Y}: {nfc(body.name)}"
+
+
 def _check_agency(session, agency: str) -> None:
     if agency and session.get(Agency, agency) is None:
         raise Problem(404, "agency-not-found", f"Không có cơ quan mã {agency}.")
 
 
-def _journal(session, user: User, agency: str, change: dict[str, Any]) -> CalendarChanged:
-    moved = reproject_open_dossiers(session, agency_code=agency or None)
+def _journal(session, user: User, agency: str, change: dict[str, Any],
+             reason: str | None = None) -> CalendarChanged:
+    """Re-project open dossiers and journal the edit; ``reason`` is what the applicant is told
+    when their appointment moves (the generic calendar-adjustment text when None)."""
+    moved = reproject_open_dossiers(session, agency_code=agency or None, reason=reason)
     entry = CalendarJournal(actor_id=user.username, agency_code=agency, change=change,
                             reprojected=moved)
     session.add(entry)
@@ -96,7 +105,8 @@ def put_day(day: date, body: DayIn, session: SessionDep, admin: Admin,
         raise Problem(422, "validation", str(exc)) from None
     session.flush()
     return _journal(session, admin, agency, {"op": "put_day", "date": day.isoformat(),
-                                             **body.model_dump(mode="json")})
+                                             **body.model_dump(mode="json")},
+                    reason=_day_reason(day, body))
 
 
 @router.delete("/days/{day}", summary="Xóa điều chỉnh của một ngày")
@@ -106,7 +116,8 @@ def remove_day(day: date, session: SessionDep, admin: Admin,
     if not delete_day(session, day=day, agency_code=agency):
         raise Problem(404, "day-not-found", "Ngày này không có điều chỉnh nào.")
     session.flush()
-    return _journal(session, admin, agency, {"op": "delete_day", "date": day.isoformat()})
+    return _journal(session, admin, agency, {"op": "delete_day", "date": day.isoformat()},
+                    reason=f"điều chỉnh lịch làm việc ngày {day:%d/%m/%Y}")
 
 
 @router.put("/office-hours", summary="Đặt giờ làm việc")
@@ -119,7 +130,8 @@ def put_office_hours(body: OfficeHoursIn, session: SessionDep, admin: Admin,
         raise Problem(422, "validation", f"Giờ làm việc không hợp lệ: {exc}") from None
     set_office_hours(session, hours=hours, agency_code=agency)
     session.flush()
-    return _journal(session, admin, agency, {"op": "office_hours", "sessions": hours.format()})
+    return _journal(session, admin, agency, {"op": "office_hours", "sessions": hours.format()},
+                    reason=f"thay đổi giờ làm việc ({hours.format()})")
 
 
 @router.get("/journal/entries", summary="Nhật ký thay đổi lịch")

@@ -19,16 +19,19 @@ from sqlmodel import Session, col, select
 
 from engine import lifecycle
 from engine.calendar.store import load_calendar
+from engine.deadline import receipt_warning
 from engine.lifecycle import backdating, idempotency
 from engine.lifecycle.models import Dossier
+from engine.lifecycle.queries import dossier_search
 from engine.lifecycle.states import TERMINAL, Action, Channel, ReturnMethod, State
 from engine.lifecycle.urgency import urgencies, urgency
 from engine.lifecycle.visibility import visible_dossier, visible_to
-from engine.text import fold, nfc
+from engine.text import nfc
 from engine.timezone import now_local
 from engine.users import Role, User
 from service.api.schemas.dossiers import (
     ActionDone,
+    AppointmentMoveOut,
     DossierDetail,
     DossierView,
     GuidanceDocument,
@@ -38,6 +41,7 @@ from service.api.schemas.dossiers import (
     QueuePage,
     Received,
 )
+from service.choices import check_choices, people_named
 from service.deps import CurrentUser, SessionDep, actor_of, request_id
 from service.problems import Problem
 from service.reads import journal_read
@@ -162,21 +166,27 @@ def _writer(user: User) -> None:
 
 # ----- routes -----------------------------------------------------------------------------
 
+def _checked_id(applicant: ApplicantIn) -> tuple[str | None, list[str]]:
+    """The applicant's CCCD checked and in its stored spelling (12 digits, no spaces), with
+    the warnings to show; the same at a receipt and a refusal so that the counter's search by
+    CCCD finds both (issue 15). 422 for a number that cannot be one."""
+    if not applicant.id_number:
+        return applicant.id_number, []
+    try:
+        checked = check_citizen_id(applicant.id_number, birth_date=applicant.birth_date,
+                                   sex=applicant.sex)
+    except ValueError as exc:
+        raise Problem(422, "validation", str(exc),
+                      errors=[{"field": "applicant.id_number", "message": str(exc)}]) from None
+    return checked.number, checked.warnings
+
+
 @router.post("", status_code=201, summary="Tiếp nhận hồ sơ tại quầy (Mẫu 01)")
 def receive(body: ReceiveIn, request: Request, response: Response, session: SessionDep,
             user: CurrentUser, idempotency_key: IdempotencyKey = None) -> Received:
     _writer(user)
-    warnings: list[str] = []
     applicant = body.applicant
-    id_number = applicant.id_number
-    if id_number:
-        try:
-            checked = check_citizen_id(id_number, birth_date=applicant.birth_date,
-                                       sex=applicant.sex)
-        except ValueError as exc:
-            raise Problem(422, "validation", str(exc),
-                          errors=[{"field": "applicant.id_number", "message": str(exc)}]) from None
-        id_number, warnings = checked.number, checked.warnings
+    id_number, warnings = _checked_id(applicant)
     at, backdate_reason = server_instant(user, body.received_at, body.backdate_reason)
 
     def receive_once() -> lifecycle.ActionResult:
@@ -198,9 +208,13 @@ def receive(body: ReceiveIn, request: Request, response: Response, session: Sess
     if result.replayed:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/dossiers/{dossier.code}"
-    # The engine explains the due date it stored (which days were skipped), for the counter.
+    # The engine explains the due date it stored (which days were skipped), for the counter,
+    # and warns — without blocking — of a receipt outside the counter's office hours.
     return Received(code=dossier.code, secret=dossier.secret,
                     explanation=result.due_explanation,
+                    office_hours_warning=receipt_warning(
+                        result.due, load_calendar(session, agency_code=dossier.receiving_agency))
+                    if result.due is not None else None,
                     appointment=dossier.appointment_date.isoformat()
                     if dossier.appointment_date else None,
                     due=dossier.due_date.isoformat() if dossier.due_date else None,
@@ -212,12 +226,13 @@ def receive(body: ReceiveIn, request: Request, response: Response, session: Sess
 def refuse(body: RefusalIn, request: Request, session: SessionDep, user: CurrentUser,
            idempotency_key: IdempotencyKey = None) -> DossierDetail:
     _writer(user)
+    id_number, _ = _checked_id(body.applicant)
 
     def refuse_once() -> lifecycle.ActionResult:
         result = lifecycle.refuse_at_reception(
             session, actor=actor_of(user), procedure_code=body.procedure,
             applicant=lifecycle.Applicant(name=body.applicant.name,
-                                          id_number=body.applicant.id_number,
+                                          id_number=id_number,
                                           address=body.applicant.address,
                                           phone=body.applicant.phone,
                                           email=body.applicant.email),
@@ -275,11 +290,15 @@ def queue(
     mine: bool = False,
     include_closed: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Literal["urgency", "newest"] = "urgency",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> QueuePage:
     """Ordered by urgency (due date first, no due date last), then by id; cursor pagination.
-    Badges count working days on each competent agency's calendar (one read per page)."""
+    Badges count working days on each competent agency's calendar (one read per page).
+    ``q``: a whole phone number or CCCD (exact), a whole dossier code, or words of the
+    applicant's name, code, CCCD or phone without diacritics (``queries.dossier_search``);
+    ``sort=newest`` lists the latest entered first (the counter's search across dates)."""
     due_key = func.coalesce(col(Dossier.due_date), literal(date.max))
     query = select(Dossier).where(visible_to(session, user))
     today = now_local().date()
@@ -298,13 +317,17 @@ def queue(
         query = query.where(late if overdue else ~late)
     if mine:
         query = query.where(Dossier.assignee == user.username)
-    for word in fold(q or "").split():
-        query = query.where(col(Dossier.search_text).contains(word))
+    found = dossier_search(q or "")
+    if found is not None:
+        query = query.where(found)
+    total = queue_total(session, query)
     if cursor:
         after_due, after_id = _decode_cursor(cursor)
-        query = query.where(or_(due_key > after_due,
+        query = query.where(col(Dossier.id) < after_id if sort == "newest" else
+                            or_(due_key > after_due,
                                 and_(due_key == after_due, col(Dossier.id) > after_id)))
-    rows = session.exec(query.order_by(due_key, col(Dossier.id)).limit(limit + 1)).all()
+    order = (col(Dossier.id).desc(),) if sort == "newest" else (due_key, col(Dossier.id))
+    rows = session.exec(query.order_by(*order).limit(limit + 1)).all()
     items = rows[:limit]
     next_cursor = (_encode_cursor(items[-1].due_date, items[-1].id)
                    if len(rows) > limit else None)
@@ -312,7 +335,15 @@ def queue(
     return QueuePage(items=[QueueItem(**summary_fields(d), urgency=badges[d.code],
                                       current_step_name=_step_name(session, d))
                             for d in items],
-                     next_cursor=next_cursor)
+                     next_cursor=next_cursor, total=total)
+
+
+def queue_total(session: Session, filtered: Any) -> int:
+    """How many dossiers the queue's filters match, whatever the cursor (the inbox shows the
+    total and the page count). The one place that counts, so that a bound or an estimate for
+    very large scopes can replace the exact count here alone."""
+    subquery = filtered.order_by(None).subquery()
+    return session.exec(select(func.count()).select_from(subquery)).one()
 
 
 def _step_name(session: Session, dossier: Dossier) -> str | None:
@@ -330,12 +361,23 @@ def detail(code: str, request: Request, session: SessionDep,
            user: CurrentUser) -> DossierView:
     dossier = visible_dossier(session, user, code)
     calendar = load_calendar(session, agency_code=dossier.competent_agency)
+    fields = detail_fields(session, dossier)
     view = DossierView(**{
-        **detail_fields(session, dossier),
+        **fields,
         "allowed_actions": lifecycle.allowed_actions(session, dossier, actor_of(user)),
-        "urgency": urgency(dossier, now_local().date(), calendar)})
+        "urgency": urgency(dossier, now_local().date(), calendar),
+        "people": people_named(session, fields)})
     journal_read(request, session, user, dossier.code, "detail")
     return view
+
+
+@router.get("/{code}/appointment-moves", summary="Các lần dời ngày hẹn do thay đổi lịch")
+def appointment_moves(code: str, session: SessionDep,
+                      user: CurrentUser) -> list[AppointmentMoveOut]:
+    """Each re-projection after a calendar edit that moved the dossier's dates, oldest first
+    (the dossier page shows them; the applicant was told of a moved appointment)."""
+    dossier = visible_dossier(session, user, code)
+    return [AppointmentMoveOut(**move.as_dict()) for move in lifecycle.moves_of(session, dossier)]
 
 
 @router.post("/{code}/actions/{action}", summary="Thực hiện một thao tác trên hồ sơ")
@@ -345,7 +387,8 @@ def perform(code: str, action: Action, body: ActionIn, request: Request, session
     (the problem document names the state and the allowed actions)."""
     _writer(user)
     at, backdate_reason = server_instant(user, body.at, body.backdate_reason)
-    visible_dossier(session, user, code)
+    dossier = visible_dossier(session, user, code)
+    check_choices(session, dossier, action, body.payload)  # people and agencies from the lists
     session.rollback()  # the action below starts its own transaction and takes the row lock
 
     def act_once() -> lifecycle.ActionResult:

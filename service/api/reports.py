@@ -9,20 +9,24 @@ shape is declared in ``service/api/schemas/reports.py``.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from engine.lifecycle.visibility import visible_to
-from engine.reports.figures import FIGURES, By, Options, drill, figures
+from engine.reports.figures import FIGURES, By, Options, figures
 from engine.reports.period import SUPPORTED_FIRST, SUPPORTED_LAST, Period, PeriodOutOfRange
+from engine.timezone import to_local
 from engine.users import Role, User
 from service.api.schemas.reports import (
     Anomalies,
     Charts,
     Dashboard,
     Drill,
+    DrillRow,
     ProcessingTime,
     Responsibility,
     Scoring,
@@ -65,19 +69,101 @@ def dashboard(session: SessionDep, user: Reader, date_from: From, date_to: To,
         options=Options(withdrawn_counts_as_ended=not withdrawn_separate)).dashboard())
 
 
-@router.get("/drill", summary="Danh sách mã hồ sơ của một chỉ tiêu")
+@router.get("/drill", summary="Danh sách hồ sơ của một chỉ tiêu")
 def drill_down(session: SessionDep, user: Reader, date_from: From, date_to: To,
                figure: Annotated[str, Query(description=", ".join(FIGURES))],
                by: By = By.NONE, key: Annotated[str | None, Query(max_length=255)] = None,
-               withdrawn_separate: bool = False) -> Drill:
+               withdrawn_separate: bool = False,
+               rows: Annotated[int, Query(ge=0, le=2000, description="Số hồ sơ mô tả đầy "
+                                          "đủ (người nộp, thủ tục, ngày…), theo mã")] = 200
+               ) -> Drill:
+    from engine.reports.drilldown import behind, describe
+
     period = _period(date_from, date_to)
     if figure not in FIGURES:
         raise Problem(422, "validation", f"Chỉ tiêu không hợp lệ: {figure}.",
                       errors=[{"field": "figure", "message": "không hợp lệ"}])
-    codes = drill(session, period, figure, by=by, key=key, where=visible_to(session, user),
-                  options=Options(withdrawn_counts_as_ended=not withdrawn_separate))
+    found = behind(session, period, figure, by=by, key=key, where=visible_to(session, user),
+                   options=Options(withdrawn_counts_as_ended=not withdrawn_separate))
     return Drill(period=period.as_dict(), figure=figure, by=by.value, key=key,
-                 count=len(codes), codes=codes)
+                 count=len(found), codes=sorted(found), rows_limit=rows,
+                 rows=[_drill_row(r.as_dict()) for r in describe(session, found, limit=rows)])
+
+
+def _drill_row(fields: dict) -> DrillRow:
+    """Instants in Vietnam time and days as ISO strings, like the dossier answers."""
+    def text(value: object) -> object:
+        if isinstance(value, datetime):
+            return to_local(value).isoformat()
+        return value.isoformat() if isinstance(value, date) else value
+
+    return DrillRow.model_validate({k: text(v) for k, v in fields.items()})
+
+
+class ExportFormat(StrEnum):
+    xlsx = "xlsx"
+    pdf = "pdf"
+    csv = "csv"
+
+
+_MEDIA = {ExportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+          ExportFormat.pdf: "application/pdf", ExportFormat.csv: "text/csv; charset=utf-8"}
+
+
+@router.get("/export.{fmt}", summary="Tải báo cáo của kỳ (Excel, PDF, CSV) như motcua report",
+            response_class=Response,
+            responses={200: {"content": {m.split(";")[0]: {} for m in _MEDIA.values()},
+                             "description": "Tệp báo cáo"}})
+def export(fmt: ExportFormat, session: SessionDep, user: Reader, date_from: From, date_to: To,
+           by: By = By.NONE, withdrawn_separate: bool = False) -> Response:
+    """The figures of the period and filters the dashboard shows, as the files of ``motcua
+    report --format xlsx|pdf|csv`` (same builders): Excel with Biểu II.06a, the PDF with its
+    charts, a CSV with Vietnamese column titles (UTF-8 with BOM, for spreadsheets)."""
+    from engine.reports.exports import report_input, to_csv
+
+    period = _period(date_from, date_to)
+    where = visible_to(session, user)
+    options = Options(withdrawn_counts_as_ended=not withdrawn_separate)
+    if fmt is ExportFormat.csv:
+        fig = figures(session, period, by, where=where, options=options)
+        body = ("\ufeff" + to_csv(fig, vietnamese_header=True)).encode("utf-8")
+    else:
+        data = report_input(session, period, by, where=where, options=options)
+        body = (_xlsx(data) if fmt is ExportFormat.xlsx
+                else _pdf(session, user, period, data, where))
+    name = f"bao-cao-{period.start.isoformat()}-{period.end.isoformat()}.{fmt.value}"
+    return Response(body, media_type=_MEDIA[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _xlsx(data) -> bytes:
+    import io
+
+    from engine.reports.exports import write_xlsx
+
+    buffer = io.BytesIO()
+    write_xlsx(buffer, data)
+    return buffer.getvalue()
+
+
+def _pdf(session, user: User, period: Period, data, where) -> bytes:
+    """The report PDF of ``motcua report --format pdf``, its charts read like the dashboard's."""
+    import tempfile
+    from pathlib import Path
+
+    from engine.reports.exports import chart_data
+    from engine.reports.snapshots import viewer_scope
+    from printouts.report_pdf import render_report_html, write_report_pdf
+
+    charts_data = chart_data(session, period, where=where, scope=viewer_scope(session, user))
+    try:
+        html = render_report_html(data.fig, data.ii06a, charts=charts_data, times=data.times)
+    except RuntimeError as exc:  # the font is missing: say which package
+        raise Problem(500, "font-missing", str(exc)) from None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "report.pdf"
+        write_report_pdf(path, html)
+        return path.read_bytes()
 
 
 @router.get("/charts", summary="Dữ liệu biểu đồ: tỷ lệ đúng hạn theo tháng và theo cơ quan")

@@ -24,7 +24,7 @@ from service.clientip import client_address
 from service.deps import SessionDep, check_csrf, csrf_token, now, web_user
 from service.login import check_login, start_session
 from service.problems import Problem
-from service.publicview import NOT_FOUND, lookup, public_view
+from service.publicview import NOT_FOUND, guarded_lookup, public_view
 from service.reads import page_reads
 from service.sessions import WEB, revoke_session
 from workflows.schema import Level
@@ -168,15 +168,18 @@ def citizen_lookup(request: Request, session: SessionDep,
         return render(request, "lookup.html", None, active="/", result=None, code=code,
                       secret=secret, error="Vui lòng nhập mã hồ sơ và mã tra cứu in trên "
                                            "Giấy tiếp nhận." if (code or secret) else None)
-    if request.app.state.limits.lookup.hit(client_address(request)):
-        return render(request, "lookup.html", None, active="/", result=None, code=code,
-                      secret=secret, status_code=429,
-                      error="Bạn tra cứu quá nhiều lần; vui lòng thử lại sau ít phút.")
-    try:
-        result = public_view(session, lookup(session, code, secret))
-    except Problem:
-        return render(request, "lookup.html", None, active="/", result=None, code=code,
-                      secret=secret, status_code=404, error=NOT_FOUND)
+    try:  # the same limits as the API: per code and per address, wrong secrets only
+        result = public_view(session, guarded_lookup(session, request.app.state.limits, code,
+                                                     secret, client_address(request)))
+    except Problem as exc:
+        limited = exc.status == 429
+        page = render(request, "lookup.html", None, active="/", result=None, code=code,
+                      secret=secret, status_code=exc.status if limited else 404,
+                      error="Bạn tra cứu quá nhiều lần; vui lòng thử lại sau ít phút."
+                      if limited else NOT_FOUND)
+        if limited:
+            page.headers.update(exc.headers or {})
+        return page
     return render(request, "lookup.html", None, active="/", result=result, code=code,
                   secret=secret, error=None)
 
@@ -190,9 +193,68 @@ def calculator(request: Request, session: SessionDep) -> HTMLResponse:
                   units=[(u.value, u.label_vi) for u in TimeUnit])
 
 
+# ----- error pages ------------------------------------------------------------------------
+
+#: What a person can do about an error, by status (``error.html``).
+ERROR_ADVICE = {
+    400: "Yêu cầu gửi lên không đúng. Hãy tải lại trang rồi thử lại.",
+    401: "Hãy đăng nhập để tiếp tục.",
+    403: "Tài khoản của bạn không được mở trang hoặc làm thao tác này. Hãy dùng các mục trên "
+         "thanh chức năng, hoặc đăng nhập bằng tài khoản có quyền.",
+    404: "Địa chỉ có thể bị gõ sai, hoặc trang đã được chuyển đi. Hãy kiểm tra lại địa chỉ "
+         "hoặc về trang chính.",
+    405: "Trang này không mở được theo cách đó (ví dụ gõ thẳng địa chỉ của một nút bấm). Hãy "
+         "quay lại và dùng nút trên trang.",
+    409: "Hồ sơ vừa thay đổi hoặc thao tác không còn phù hợp. Hãy tải lại trang hồ sơ.",
+    413: "Nội dung gửi lên quá lớn. Hãy gửi tệp hoặc nội dung nhỏ hơn.",
+    422: "Một số thông tin chưa hợp lệ. Hãy quay lại, sửa rồi gửi lại.",
+    429: "Bạn thao tác quá nhiều lần trong thời gian ngắn. Hãy đợi ít phút rồi thử lại.",
+    500: "Hệ thống gặp lỗi ngoài dự kiến và đã ghi lại. Hãy thử lại sau ít phút; nếu vẫn lỗi, "
+         "báo quản trị kèm mã yêu cầu bên dưới.",
+    503: "Hệ thống tạm thời chưa phục vụ được. Hãy thử lại sau ít phút.",
+}
+
+
+def _error_user(request: Request) -> tuple[User | None, int | None]:
+    """Who is signed in, for the navigation (and the bell), or nobody: an error page must
+    draw even when the error is the database's."""
+    from sqlmodel import Session
+
+    try:
+        with Session(request.app.state.engine, expire_on_commit=False) as session:
+            user = web_user(request, session)
+        return user, bell_unread(request, user)
+    except Exception:
+        return None, None
+
+
+def error_page(request: Request, status: int, title: str, detail: str | None,
+               headers: dict[str, str] | None, extra: dict[str, Any]) -> HTMLResponse:
+    """An error as a Vietnamese page with the navigation of whoever is signed in
+    (``service.problems.answer`` calls it for browsers; programs get problem+json)."""
+    user, unread = _error_user(request)
+    role = Role(user.role) if user else None
+    home = (HOME[role], "Về trang làm việc") if role else ("/", "Về trang tra cứu hồ sơ")
+    page = TEMPLATES.TemplateResponse(request, "error.html", {
+        "user": user, "role": role.value if role else None,
+        "role_label": role.label_vi if role else "",
+        "nav": NAV[role] if role else PUBLIC_NAV, "active": "",
+        "csrf": csrf_token(request) if "session" in request.scope else "",
+        "vocab": VOCAB, "bell_unread": unread, "status": status, "title": title,
+        "detail": detail, "advice": ERROR_ADVICE.get(status, ""), "home": home,
+        "messages": [e["message"] for e in extra.get("errors") or () if "message" in e],
+        "sign_in": None if user else "/dang-nhap?next=" + quote(request.url.path),
+        "request_id": getattr(request.state, "request_id", None),
+    }, status_code=status)
+    for name, value in (headers or {}).items():
+        page.headers[name] = value
+    return page
+
+
 def install(app) -> None:
-    """Add the pages and the login redirect to ``app``."""
+    """Add the pages, the login redirect and the error pages to ``app``."""
     app.include_router(router)
+    app.state.error_page = error_page
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
@@ -220,15 +282,17 @@ def counter(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 def _inbox(request: Request, session, user: User, title: str, active: str,
-           preset_state: str = "") -> HTMLResponse:
-    from sqlmodel import select
-
+           preset_state: str = "", returns: bool = False) -> HTMLResponse:
+    """The queue page; ``returns``: the counter's variant (/tra-ket-qua) — results to hand
+    back and supplements awaited, with the appointment and a button per line."""
     from engine.lifecycle.states import State
+    from engine.users import assignable_users
 
-    officers = session.exec(select(User).where(User.agency_code == user.agency_code,
-                                               User.role == Role.OFFICER.value)).all()
+    # The bulk "giao cho" list: the agency's active officers and leaders, the people the
+    # server accepts for an assign (service/choices.py); inactive people are not offered.
+    officers = assignable_users(session, user.agency_code)
     return render(request, "inbox.html", user, active=active, title=title, officers=officers,
-                  preset_state=preset_state,
+                  preset_state=preset_state, returns=returns,
                   states=[(s.value, s.label_vi) for s in State if s is not State.NEW])
 
 
@@ -245,7 +309,7 @@ def returns(request: Request, session: SessionDep) -> HTMLResponse:
     """Results waiting at the counter and dossiers waiting for the applicant's supplement."""
     user = page_user(request, session, Role.CLERK)
     return _inbox(request, session, user, "Trả kết quả và nhận bổ sung", "/tra-ket-qua",
-                  preset_state="result_ready")
+                  returns=True)
 
 
 @router.get("/ho-so/{code}", response_class=HTMLResponse)
@@ -316,6 +380,9 @@ def dashboard(request: Request, session: SessionDep) -> HTMLResponse:
     today = now_local().date()
     labels = dict(_agencies(session))
     labels.update({r.code: r.name for r in session.exec(select(ProcedureVersionRow))})
+    # Dates as people type them (dd/mm/yyyy, whatever the browser's language); the quarter and
+    # year presets offer this year and the five before it.
     return render(request, "dashboard.html", user, active="/kiem-soat", labels=labels,
-                  date_from=today.replace(month=1, day=1).isoformat(),
-                  date_to=today.isoformat())
+                  date_from=today.replace(month=1, day=1).strftime("%d/%m/%Y"),
+                  date_to=today.strftime("%d/%m/%Y"), today=today.isoformat(),
+                  years=list(range(today.year, today.year - 6, -1)))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import httpx
 from playwright.sync_api import expect
@@ -137,3 +139,78 @@ def test_clerk_cannot_open_another_agencys_dossier(server, page):
     page.wait_for_selector("#msg.error")
     assert "Không tìm thấy hồ sơ" in page.inner_text("#msg")
     assert page.locator("#actions button").count() == 0
+
+
+def ready_for_return(base: str, *, apology: bool = False, supplement: bool = False) -> dict:
+    """A dossier received, processed and finished through the API (result at the counter);
+    with ``apology``, the leader apologised first (Mẫu 04) with a new appointment; with
+    ``supplement``, the officer asked for a supplement instead of finishing."""
+    from datetime import date, timedelta
+
+    example = json.loads((Path(__file__).parents[2] / "examples" / "receive.json")
+                         .read_text(encoding="utf-8"))
+    clerk, officer, leader = (token(base, u) for u in ("clerk", "officer", "leader"))
+    with httpx.Client(base_url=base, timeout=30) as http:
+        received = http.post("/api/v1/dossiers", json=example, headers=clerk).json()
+        code = received["code"]
+        steps = [(clerk, "transfer", {}), (officer, "forward", {})]
+        if supplement:
+            steps[1:] = [(officer, "request_supplement", {
+                "reason": "Thiếu giấy tờ", "payload": {"missing": [{"name": "Bản sao CCCD"}]}})]
+        if apology:
+            new_due = (date.fromisoformat(received["appointment"]) + timedelta(days=7))
+            steps.append((leader, "apologise", {"reason": "Chờ xác minh nơi cư trú",
+                                                "payload": {"new_due": new_due.isoformat()}}))
+        if not supplement:
+            steps.append((leader, "finish", {}))
+        for headers, action, body in steps:
+            response = http.post(f"/api/v1/dossiers/{code}/actions/{action}", json=body,
+                                 headers=headers)
+            assert response.status_code == 200, (action, response.text)
+        return response.json()
+
+
+def test_the_clerk_returns_a_result_from_the_list_by_its_appointment(server, page):
+    apologised = ready_for_return(server, apology=True)
+    other = ready_for_return(server)
+    waiting = ready_for_return(server, supplement=True)["code"]
+    code, due, appointment = (apologised[k] for k in ("code", "due", "appointment"))
+    assert appointment != due
+    sign_in(page, server, "clerk", "/tra-ket-qua")
+    row = page.locator("#queue tbody tr", has_text=code)
+    # the date the applicant was told, and the legal due date beside it
+    expect(row).to_contain_text(fmt(appointment))
+    expect(row).to_contain_text(f"hạn luật định {fmt(due)}")
+    expect(page.locator("#count")).to_contain_text(re.compile(r"Tổng số: \d+ hồ sơ · trang 1/1"))
+
+    row.get_by_role("button", name=f"Trả kết quả hồ sơ {code}").click()
+    expect(page.locator("#act-collector")).to_have_value("Nguyễn Thị Mai")
+    page.fill("#act-collector", "Trần Văn Bình (nhận thay)")
+    page.click("#act-go")
+    expect(page.locator("#msg")).to_have_text(
+        f"Đã trả kết quả hồ sơ {code} cho Trần Văn Bình (nhận thay).")
+    expect(row).to_contain_text("Đã trả kết quả")
+    expect(row.get_by_role("button")).to_have_count(0)
+    detail = httpx.get(f"{server}/api/v1/dossiers/{code}", headers=token(server, "clerk")).json()
+    assert (detail["state"], detail["collected_by"]) == ("returned",
+                                                         "Trần Văn Bình (nhận thay)")
+
+    # Someone else handed the other result back meanwhile: the line says why it cannot.
+    httpx.post(f"{server}/api/v1/dossiers/{other['code']}/actions/return_result", json={},
+               headers=token(server, "clerk")).raise_for_status()
+    page.locator("#queue tbody tr", has_text=other["code"]).get_by_role("button").click()
+    page.click("#act-go")
+    expect(page.locator("#act-error")).to_contain_text("Không thực hiện được")
+    expect(page.locator("#act-error")).to_contain_text("đã thay đổi")
+    page.click("#act-reload")
+    expect(page.locator("#queue tbody tr", has_text=other["code"])).to_have_count(0)
+
+    # The supplement the applicant brings in is taken at the same list.
+    page.get_by_role("button", name=f"Nhận bổ sung hồ sơ {waiting}").click()
+    page.click("#act-go")
+    expect(page.locator("#msg")).to_contain_text(f"Đã nhận bổ sung hồ sơ {waiting}")
+    expect(page.locator("#queue tbody tr", has_text=waiting)).to_contain_text("Đang xử lý")
+
+
+def fmt(day: str) -> str:
+    return f"{day[8:10]}/{day[5:7]}/{day[:4]}"

@@ -81,8 +81,12 @@ def test_receipt_context_fills_every_field():
     assert ctx["register"] == {"book": "2026", "number": "12"}
     assert [c["originals"] + "/" + c["copies"] for c in ctx["components"]] == [
         "01/", "/01", "01/"]
-    assert ctx["qr"]["url"].endswith("/tra-cuu?ma=000.00.01.H26-260205-0012&k=mQ7vX2pLk9RtYw4A")
-    assert ctx["qr"]["image"].startswith("data:image/png;base64,")
+    unit, applicant = ctx["copy_parts"]  # the secret and the QR on the applicant's copy only
+    assert not unit["qr"] and not unit["secret"]
+    assert applicant["url"].endswith(
+        "/tra-cuu?ma=000.00.01.H26-260205-0012&k=mQ7vX2pLk9RtYw4A")
+    assert applicant["qr"].startswith("data:image/png;base64,")
+    assert applicant["secret_line"] == "Mã tra cứu: mQ7v X2pL k9Rt Yw4A"
 
     def strings(value):
         if isinstance(value, str):
@@ -197,3 +201,12 @@ def test_public_base_url_from_the_environment():
     assert public_base_url({"MOTCUA_PUBLIC_BASE_URL": "https://dvc.haiphong.gov.vn/"}) == \
         "https://dvc.haiphong.gov.vn"
     assert status_url("https://x.vn", "A-1 2", "s/é") == "https://x.vn/tra-cuu?ma=A-1+2&k=s%2F%C3%A9"
+
+
+def test_sample_printouts_point_at_the_configured_public_address(monkeypatch):
+    """`motcua print batch` and the samples print the QR and address of MOTCUA_PUBLIC_BASE_URL,
+    not the development default, like the receipts printed from the database."""
+    monkeypatch.setenv("MOTCUA_PUBLIC_BASE_URL", "https://dichvucong.example.gov.vn/")
+    assert sample_options().base_url == "https://dichvucong.example.gov.vn"
+    monkeypatch.delenv("MOTCUA_PUBLIC_BASE_URL")
+    assert sample_options().base_url == "http://127.0.0.1:8000"

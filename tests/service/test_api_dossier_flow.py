@@ -164,6 +164,15 @@ def test_procedure_search_ignores_diacritics(client):
     assert client.get("/api/v1/procedures/9.999999", headers=clerk).status_code == 404
 
 
+def test_a_calendar_day_limit_is_shown_with_its_unit_at_the_counter(client):
+    """Issue 15: "06 ngày" alone reads as working days; calendar days count the days off."""
+    clerk = login(client, "clerk")
+    detail = client.get("/api/v1/procedures/1.013222", headers=clerk).json()
+    assert detail["time_limit_label"] == "06 ngày (ngày theo lịch, tính cả ngày nghỉ)"
+    births = client.get("/api/v1/procedures/1.004873", headers=clerk).json()
+    assert births["time_limit_label"].endswith("ngày làm việc")
+
+
 def test_nul_characters_are_refused_not_a_server_error(client):
     clerk = login(client, "clerk")
     in_url = client.get("/api/v1/dossiers", params={"q": "a\x00b"}, headers=clerk)

@@ -3,8 +3,9 @@ an open object (``{}`` or ``additionalProperties: true``) that a client cannot r
 
 from __future__ import annotations
 
-#: The routes that do not answer JSON: a PDF, and a 204 without a body.
+#: The routes that do not answer JSON: PDFs, the report files, and a 204 without a body.
 NOT_JSON = {("get", "/api/v1/dossiers/{code}/documents/{form}.pdf"),
+            ("get", "/api/v1/reports/export.{fmt}"),
             ("post", "/api/v1/auth/logout")}
 
 

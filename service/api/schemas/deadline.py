@@ -30,9 +30,16 @@ class DueExplanation(Public):
 
     text: str
     received_at: Instant
+    #: The instant the count is based on (a boundary-free dossier: the competent agency's
+    #: acceptance or the transfer deadline it assumes; a restart: the complete supplement).
+    clock_starts_at: Instant
+    start_reason: str | None
     limit: ExplainedLimit
     counted_from: Day
+    first_counted_day: Day | None
     shift_reason: str | None
+    #: Calendar days: the nominal last day, a day off, the due date moved from.
+    rolled_from: Day | None
     skipped: list[DayNote]
     makeup_days_counted: list[DayNote]
 

@@ -147,9 +147,12 @@ class DossierDetail(DossierSummary):
 
 
 class DossierView(DossierDetail):
-    """``GET /api/v1/dossiers/{code}``: the actions are the caller's, with the badge."""
+    """``GET /api/v1/dossiers/{code}``: the actions are the caller's, with the badge;
+    ``people``: the full name of each username the dossier names (assignee, event actors,
+    step assignees), for people to read."""
 
     urgency: Urgency | None
+    people: dict[str, str]
 
 
 class QueueItem(DossierSummary):
@@ -158,10 +161,12 @@ class QueueItem(DossierSummary):
 
 
 class QueuePage(Public):
-    """One page of the work queue; ``next_cursor`` asks for the following one."""
+    """One page of the work queue; ``next_cursor`` asks for the following one; ``total``:
+    the dossiers matching the filters, all pages together."""
 
     items: list[QueueItem]
     next_cursor: str | None
+    total: int
 
 
 class Received(Public):
@@ -170,6 +175,8 @@ class Received(Public):
     code: str
     secret: str
     explanation: DueExplanation | None
+    #: Received outside the counter's office hours: which instant the clock uses (not a refusal).
+    office_hours_warning: str | None
     appointment: Day | None
     due: Day | None
     warnings: list[str]
@@ -199,3 +206,14 @@ class GuidanceRecorded(Public):
 
     id: int
     document: GuidanceDocument
+
+
+class AppointmentMoveOut(Public):
+    """A due date or appointment moved by a calendar edit (``engine.lifecycle.moves``)."""
+
+    at: Instant
+    reason: str
+    old_due: Day | None
+    new_due: Day | None
+    old_appointment: Day | None
+    new_appointment: Day | None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from service.api.schemas.common import Day, Limit, Public
 
 
@@ -16,6 +18,7 @@ class ProcedureFound(Public):
     level: str
     effective_from: Day
     time_limit: Limit
+    recent: bool = Field(False, description="Người gọi đã tiếp nhận thủ tục này gần đây")
 
 
 class ComponentRule(Public):

@@ -11,6 +11,16 @@ class PublicStep(Public):
     finished_at: Instant | None
 
 
+class PublicMove(Public):
+    """The appointment moved by a calendar edit (a new day off): the citizen's printed date
+    changed, so the lookup says from which date to which, and why."""
+
+    at: Instant
+    reason: str
+    old_appointment: Day | None
+    new_appointment: Day | None
+
+
 class PublicStatus(Public):
     code: str
     procedure: str
@@ -20,3 +30,4 @@ class PublicStatus(Public):
     appointment: Day | None
     returned_at: Instant | None
     steps: list[PublicStep]
+    appointment_moves: list[PublicMove]

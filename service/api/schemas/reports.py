@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from service.api.schemas.common import Day, Public
+from service.api.schemas.common import Day, Instant, Public
 
 
 class PeriodRange(Public):
@@ -64,8 +64,24 @@ class Dashboard(Public):
     groups: list[FigureGroup]
 
 
+class DrillRow(Public):
+    """One dossier of the list: applicant, procedure, received, legal due date, end and the
+    verdict (``engine.clock.Classification``; ``end_kind``: withdrawn, refused, stopped …)."""
+
+    code: str
+    applicant: str
+    procedure: str
+    procedure_name: str
+    received_at: Instant | None
+    due: Day | None
+    ended_at: Instant | None
+    end_kind: str | None
+    verdict: Literal["early", "on_time", "late", "pending_within", "pending_late"] | None
+
+
 class Drill(Public):
-    """The dossier codes behind one figure (of one group when ``key`` is given)."""
+    """The dossier codes behind one figure (of one group when ``key`` is given); ``rows``: the
+    first ``rows_limit`` of them (by code) described for people."""
 
     period: PeriodRange
     figure: str
@@ -73,6 +89,8 @@ class Drill(Public):
     key: str | None
     count: int
     codes: list[str]
+    rows: list[DrillRow]
+    rows_limit: int
 
 
 class MonthRates(Public):

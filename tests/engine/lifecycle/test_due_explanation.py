@@ -10,7 +10,7 @@ from engine.deadline import compute_due
 from engine.lifecycle import act, clock_policy_for, receive
 from engine.lifecycle.projection import limit_of
 
-from .conftest import APPLICANT, CLERK, COMMUNE_CLERK, COMPONENTS, DEPT, LEADER, at
+from .conftest import APPLICANT, CLERK, COMMUNE_CLERK, COMPONENTS, DEPT, LEADER, OFFICER, at
 from .flow import PROC
 
 
@@ -37,9 +37,30 @@ def test_a_receipt_explains_the_due_date_it_stored(world):
 def test_a_boundary_free_receipt_explains_its_provisional_appointment(world):
     result = _receive(world, "2025-07-07T16:00", actor=COMMUNE_CLERK)
     assert result.dossier.boundary_free and result.dossier.clock_started_at is None
-    assert result.due_explanation is not None
-    counted_from_instant = datetime.fromisoformat(result.due_explanation["received_at"])
-    assert counted_from_instant == result.dossier.transfer_due_at
+    explained = result.due_explanation
+    assert explained is not None
+    # Received at the counter at 16:00 (issue 15: it used to say "Tiếp nhận lúc 11:30 ngày
+    # 08/07", the transfer deadline); the clock is told as starting at that deadline, and why.
+    assert datetime.fromisoformat(explained["received_at"]) == at("2025-07-07T16:00")
+    assert (datetime.fromisoformat(explained["clock_starts_at"])
+            == result.dossier.transfer_due_at)
+    assert "không phụ thuộc địa giới hành chính" in explained["start_reason"]
+    assert explained["text"].startswith("Tiếp nhận lúc 16:00 ngày 07/07/2025.")
+    assert "bắt đầu tính từ 11:30 Thứ Ba, 08/07/2025" in explained["text"]
+    assert "hạn chuyển hồ sơ: 11:30 ngày 08/07/2025" in explained["text"]
+
+
+def test_an_accepted_boundary_free_dossier_explains_receipt_and_acceptance(world):
+    dossier = _receive(world, "2025-07-07T16:00", actor=COMMUNE_CLERK).dossier
+    act(world, code=dossier.code, action="transfer", actor=COMMUNE_CLERK,
+        at=at("2025-07-08T09:00"))
+    result = act(world, code=dossier.code, action="accept_transfer", actor=OFFICER,
+                 at=at("2025-07-09T10:00"))
+    explained = result.due_explanation
+    assert datetime.fromisoformat(explained["received_at"]) == at("2025-07-07T16:00")
+    assert datetime.fromisoformat(explained["clock_starts_at"]) == at("2025-07-09T10:00")
+    assert "cơ quan đã xác nhận nhận hồ sơ" in explained["start_reason"]
+    assert "Không tính ngày bắt đầu (09/07/2025)" in explained["text"]
 
 
 def test_a_refusal_at_the_counter_has_no_due_date_to_explain(world):

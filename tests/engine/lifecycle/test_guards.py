@@ -87,7 +87,7 @@ def test_the_step_role_is_enforced(world):
     do(s, d.code, "forward", OFFICER, "2025-03-04T09:00")
     exc = refused(s, Forbidden, d.code, "finish", OFFICER, "2025-03-04T10:00")
     assert exc.details["step"] == "approve"
-    assert "'leader'" in exc.message
+    assert "lãnh đạo" in exc.message and "leader" not in exc.message  # the role's label
 
 
 def test_the_step_actions_are_enforced_even_for_the_leader(world):
@@ -117,9 +117,22 @@ def test_illegal_action_names_the_state_and_the_allowed_actions(world):
     assert exc.allowed == ["accept_transfer", "apologise", "assign", "consult", "finish",
                            "forward", "pause", "refuse", "request_payment",
                            "request_supplement", "send_back", "stop", "withdraw"]
-    message = str(exc)
-    assert "'return_result'" in message and "Đang xử lý" in message
-    assert "(in_processing)" in message and "finish, forward" in message
+    assert exc.permitted == ["stop", "withdraw"]  # what the clerk may do, not the machine
+
+
+def test_illegal_action_tells_the_person_in_vietnamese_what_they_may_do(world):
+    """A clerk once read "…(in_processing); được phép: accept_transfer, apologise…": the
+    state's code and every action of every role."""
+    s = world
+    d = in_processing(s, "2025-03-03T09:00")
+    message = str(refused(s, IllegalAction, d.code, "return_result", CLERK, "2025-03-04T09:00"))
+    assert message == ("Không thể “Trả kết quả” khi hồ sơ đang ở trạng thái “Đang xử lý”. "
+                       "Bạn có thể: “Dừng giải quyết”, “Rút hồ sơ”.")
+    officer = str(refused(s, IllegalAction, d.code, "resume", OFFICER, "2025-03-04T09:00"))
+    assert "“Tiếp tục tính thời gian”" in officer and "“Tạm dừng tính thời gian”" in officer
+    assert "“Dừng giải quyết”" not in officer  # the counter's, not the officer's
+    for code in ("in_processing", "resume", "pause", "return_result", "withdraw", "_"):
+        assert code not in message + officer
 
 
 def test_allowed_actions_filtered_for_an_actor(world):

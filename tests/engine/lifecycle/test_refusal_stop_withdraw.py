@@ -8,6 +8,7 @@ import pytest
 
 from engine.lifecycle import documents_of, steps_of
 from engine.lifecycle.errors import Forbidden, IllegalAction, InvalidInput
+from engine.lifecycle.states import State
 
 from .conftest import CLERK, COMMUNE_CLERK, LEADER, OFFICER, at
 from .flow import clock_kinds, do, forms, in_processing, receive_ok, refused
@@ -120,7 +121,9 @@ def test_nothing_is_allowed_after_the_end(world, final):
         exc = refused(s, IllegalAction, d.code, action, ACTORS[action], "2025-03-05T09:00",
                       reason="x", payload={"new_due": "2025-03-20"})
         assert (exc.state, exc.allowed) == (state, [])
-        assert f"({state})" in str(exc) and "(không có)" in str(exc)
+        assert exc.permitted == []
+        assert str(exc).endswith("Lúc này bạn không có thao tác nào trên hồ sơ này.")
+        assert f"“{State(state).label_vi}”" in str(exc) and state not in str(exc)
 
 
 def test_a_dossier_with_a_result_can_no_longer_be_stopped(world):

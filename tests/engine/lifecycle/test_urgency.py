@@ -13,7 +13,7 @@ from engine.calendar.store import save_day
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.states import State
 from engine.lifecycle.urgency import Urgency, urgencies, urgency
-from engine.samples import RECEIVED_AT
+from engine.samples import RECEIVED_AT, local
 
 from .conftest import DEPT
 from .flow import receive_ok
@@ -25,10 +25,11 @@ NATIONAL = national_calendar()
 
 
 def dossier(due: date | None = MONDAY, *, state: State = State.IN_PROCESSING,
-            apologies: int = 0, ended: bool = False) -> Dossier:
-    """An open dossier due on ``due`` (not stored: the rule reads four fields)."""
+            apologies: int = 0, ended: bool = False, received=RECEIVED_AT) -> Dossier:
+    """An open dossier due on ``due`` (not stored: the rule reads a few fields)."""
     return Dossier(code="X", state=state.value, due_date=due, apology_count=apologies,
-                   ended_at=RECEIVED_AT if ended else None, competent_agency=DEPT)
+                   ended_at=RECEIVED_AT if ended else None, competent_agency=DEPT,
+                   received_at=received, clock_started_at=received)
 
 
 def test_a_dossier_past_its_due_date_is_overdue():
@@ -93,3 +94,30 @@ def test_a_page_of_dossiers_of_several_agencies_gets_each_agencys_badge(world):
 
     badges = urgencies(world, [closed_tuesday, open_tuesday], date(2025, 3, 10))
     assert badges == {closed_tuesday.code: Urgency.APOLOGY_DUE, open_tuesday.code: None}
+
+
+def test_a_one_day_dossier_received_after_its_last_apology_day_gets_no_apology_badge():
+    # A same-day procedure received on Saturday 08/03 is due on Monday 10/03; the working
+    # day before, Friday 07/03, came before the dossier: no day to apologise in, no badge
+    # over the weekend, "due today" on Monday.
+    saturday = local("2025-03-08T10:00")
+    received_saturday = dossier(received=saturday)
+    assert urgency(received_saturday, date(2025, 3, 8), NATIONAL) is None
+    assert urgency(received_saturday, date(2025, 3, 9), NATIONAL) is None
+    assert urgency(received_saturday, MONDAY, NATIONAL) is Urgency.DUE_TODAY
+
+
+def test_the_apology_badge_waits_for_the_last_apology_day_then_stays_until_the_due_date():
+    # Received Friday 07/03 after the cut-off, due Monday 10/03: the last apology day is the
+    # day of receipt itself, so the badge shows from that day (today) and over the weekend.
+    friday = dossier(received=local("2025-03-07T16:00"))
+    assert urgency(friday, FRIDAY_BEFORE, NATIONAL) is Urgency.APOLOGY_DUE
+    assert urgency(friday, date(2025, 3, 9), NATIONAL) is Urgency.APOLOGY_DUE
+    early = dossier(received=local("2025-03-03T09:00"))
+    assert urgency(early, THURSDAY_BEFORE, NATIONAL) is None
+    assert urgency(early, FRIDAY_BEFORE, NATIONAL) is Urgency.APOLOGY_DUE
+
+
+def test_once_form_04_is_sent_the_apology_badge_never_shows():
+    for day in (FRIDAY_BEFORE, date(2025, 3, 8), date(2025, 3, 9)):
+        assert urgency(dossier(apologies=1), day, NATIONAL) is Urgency.DUE_SOON

@@ -75,6 +75,18 @@ def test_a_dossier_due_on_a_monday_is_warned_on_the_friday_then_on_the_day_then_
                                             ("overdue", "2025-03-10")}
 
 
+def test_a_dossier_whose_last_apology_day_came_before_its_clock_reports_no_missed_apology():
+    """A same-day procedure received on Saturday 08/03/2025 is due Monday 10/03; its last
+    apology day (Friday 07/03) came before it existed: no apology rung, as the inbox badge
+    (issue 15) — the due date brings its own warning."""
+    saturday = local("2025-03-08T10:00")
+    d = dossier(received_at=saturday, clock_started_at=saturday, transfer_due_at=None,
+                transferred_at=None)
+    assert found(d, "2025-03-09T12:00") == {("due_soon", "2025-03-10")}
+    assert found(d, "2025-03-10T16:59") == {("due_today", "2025-03-10")}
+    assert opening(d, K.APOLOGY_MISSED) is None
+
+
 def test_the_apology_warnings_stop_once_the_letter_is_sent_and_the_ladder_follows_the_new_date():
     d = dossier(apology_count=1, appointment_date=date(2025, 3, 19))
     assert found(d, "2025-03-07T08:00") == set()
