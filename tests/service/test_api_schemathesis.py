@@ -85,6 +85,8 @@ def test_every_route_answers_a_real_dossier_in_its_declared_shape(client):
     call("GET", "/api/v1/dossiers/{code}/assignees", leader, path=f"{one}/assignees")
     call("GET", "/api/v1/dossiers/{code}/consultable-agencies", officer,
          path=f"{one}/consultable-agencies")
+    call("GET", "/api/v1/dossiers/{code}/appointment-moves", clerk,
+         path=f"{one}/appointment-moves")
     call("GET", "/api/v1/counter/today", clerk)
     call("GET", "/api/v1/dossiers", clerk, params={"include_closed": True})
     call("POST", "/api/v1/dossiers/guidance", clerk, json={
