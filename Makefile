@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/printouts.py
 	$(BIN)/python bench/reports.py --dossiers 100000 --small 20000  # 1,000,000: run by hand
 	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/uploads.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

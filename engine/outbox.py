@@ -54,6 +54,12 @@ class Channel(StrEnum):
         return {"in_app": "Trong ứng dụng", "email": "Thư điện tử",
                 "webhook": "Webhook"}[self.value]
 
+    @property
+    def applicant_label_vi(self) -> str:
+        """How the channel reads to a citizen ("sent by …"): the webhook carries SMS/Zalo."""
+        return {"in_app": "thông báo trong ứng dụng", "email": "thư điện tử",
+                "webhook": "tin nhắn SMS"}[self.value]
+
 
 class DeliveryState(StrEnum):
     PENDING = "pending"  # waiting for its first attempt or a retry (next_attempt_at)

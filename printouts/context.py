@@ -248,7 +248,8 @@ def return_place_vi(dossier: Dossier, agencies: Mapping[str, Agency]) -> str:
         return f"{ReturnMethod.COUNTER.label_vi} tại " \
                f"{agency_name(agencies, dossier.returning_agency)}"
     if method == ReturnMethod.POST:
-        return f"{ReturnMethod.POST.label_vi}, địa chỉ: {dossier.applicant_address or BLANK}"
+        address = dossier.recipient_address or dossier.applicant_address
+        return f"{ReturnMethod.POST.label_vi}, địa chỉ: {address or BLANK}"
     if method == ReturnMethod.ONLINE:
         return f"{ReturnMethod.ONLINE.label_vi}, trên Cổng Dịch vụ công quốc gia"
     return method
@@ -652,6 +653,7 @@ def register_row(index: int, dossier: Dossier, agencies: Mapping[str, Agency], *
     head, _, middle = head.rpartition("-")
     result_in = dossier.ended_at if dossier.end_kind == "result_ready" else None
     method = _label(ReturnMethod, dossier.return_method, ReturnMethod.COUNTER.label_vi)
+    postal_in, postal_out = register_postal(dossier)
     return {
         "index": str(index),
         "register_number": two_digits(dossier.register_number),
@@ -663,15 +665,32 @@ def register_row(index: int, dossier: Dossier, agencies: Mapping[str, Agency], *
         "applicant": dossier.applicant_name,
         "contact": contact,
         "competent": agency_name(agencies, dossier.competent_agency),
-        "received": when(dossier.received_at),
+        "received": "; ".join(x for x in (when(dossier.received_at), postal_in) if x),
         "appointment": when(dossier.due_at),
         "transferred": when(dossier.transferred_at),
         "result_in": when(result_in),
         "returned": when(dossier.returned_at),
-        "method": method,
+        "method": "; ".join(x for x in (method, postal_out) if x),
         "signature": dossier.collected_by or "" if dossier.returned_at else "",
-        "note": State(dossier.state).label_vi,
+        # the 2018 register has no method column: the postal facts go in its notes
+        "note": "; ".join(x for x in (State(dossier.state).label_vi,
+                                      postal_out and f"gửi kết quả qua bưu chính, {postal_out}")
+                          if x),
     }
+
+
+def register_postal(dossier: Dossier) -> tuple[str, str]:
+    """The postal facts of a register line (``engine.lifecycle.postal``): beside the receipt,
+    the day the post office delivered a dossier sent by post; beside the return, the tracking
+    number of a result sent by post and the day it was delivered. Empty otherwise."""
+    received = f"qua bưu chính, bưu điện giao {short_date(dossier.postal_delivered_on)}" \
+        if dossier.postal_delivered_on else ""
+    sent = ""
+    if dossier.postal_tracking_number and dossier.return_method == ReturnMethod.POST:
+        sent = f"số hiệu bưu gửi {dossier.postal_tracking_number}"
+        if dossier.result_delivered_on:
+            sent += f", đã phát {short_date(dossier.result_delivered_on)}"
+    return received, sent
 
 
 def register_context(agency_code: str, dossiers: Sequence[Dossier],

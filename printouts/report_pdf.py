@@ -146,7 +146,9 @@ def render_report_html(fig: Figures, ii06a: Figures, *, charts: dict[str, Any],
               "không tính (không suy đoán)."),
              ("Xin lỗi khi quá hạn: đúng hạn / muộn / chưa có",
               f"{t.apology_in_time} / {t.apology_late} / {t.apology_missing}",
-              DEFINITIONS["apology_missing"])]
+              DEFINITIONS["apology_missing"]),
+             ("Thư xin lỗi đã đến người nộp", str(t.apology_reached),
+              DEFINITIONS["apology_reached"])]
     html = env.get_template("report.html").render(
         title=II06A_TITLE, form=II06A_FORM, period_label=period_label(fig.period),
         reporting_unit=reporting_unit, receiving_unit=receiving_unit,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from engine.timezone import assume_local
 from service import apidocs, problems
 from service.api import (
     admin,
+    attachments,
     auth,
     calendar,
     counter,
@@ -35,9 +37,12 @@ from service.api import (
     notifications,
     procedures,
     public,
+    public_documents,
     readjournal,
     reports,
+    submissions,
 )
+from service.api import ratings as rating_api
 from service.api.schemas.deadline import Deadline
 from service.auth import signing_key
 from service.exposure import check_metrics_access
@@ -110,7 +115,9 @@ def create_app(database_url: str | None = None, *, scheduler: str | None = None)
                        max_age=int(app.state.session_settings.max_age.total_seconds()),
                        https_only=app.state.session_settings.secure_cookie)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    app.add_middleware(problems.RejectNul)
+    # Outermost: RejectNul's body cap and NUL check, except on the upload routes, which stream
+    # their body to the file store under their own cap (service/api/attachments.py).
+    app.add_middleware(attachments.StreamedUploads)
 
     @app.middleware("http")
     async def request_ids(request: Request, call_next):
@@ -123,8 +130,16 @@ def create_app(database_url: str | None = None, *, scheduler: str | None = None)
 
     for router in (auth.router, procedures.router, dossiers.router, public.router,
                    calendar.router, admin.router, reports.router, documents.router,
-                   readjournal.router, notifications.router, directory.router, counter.router):
+                   readjournal.router, notifications.router, directory.router, counter.router,
+                   attachments.router):
         app.include_router(router)
+    app.include_router(rating_api.router)  # the applicant's rating after return (issue 16)
+    app.include_router(submissions.router)  # online submission, applicant's supplement
+    app.include_router(public_documents.router)  # the applicant's forms by secret (issue 16)
+    for path, cap in submissions.STREAMED:  # their bodies are streamed uploads too
+        if all(r.path.pattern != path for r in attachments.STREAMED_ROUTES):
+            attachments.STREAMED_ROUTES.append(
+                attachments.StreamedRoute("POST", re.compile(path), cap))
     pages.install(app)
     apidocs.install(app)  # /docs and /redoc with their own assets, before /static
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

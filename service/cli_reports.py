@@ -26,7 +26,7 @@ from sqlalchemy import or_
 from sqlmodel import Session
 
 from engine.db import make_engine
-from engine.reports import DEFINITIONS, By, Options, Period, drill, exports, figures
+from engine.reports import DEFINITIONS, By, Options, Period, exports, figures
 from engine.reports.anomalies import AnomalySettings, anomalies
 from engine.reports.history import import_lines
 from engine.reports.processing import average_processing_time
@@ -34,6 +34,7 @@ from engine.reports.responsibility import responsibility
 from engine.reports.scoring import get_scheme
 from engine.reports.snapshots import Scope, history, take_daily
 from engine.reports.sql import D
+from engine.reports.targets import behind_any, targets
 from engine.settings import load_settings
 from engine.timezone import to_local
 from printouts.report_pdf import REGISTER_PDF_LIMIT, render_report_html, write_report_pdf
@@ -171,7 +172,8 @@ def _report(session, period, by, fmt, output, kind, figure, key, scoped, options
         if fmt is Format.json:
             _write(json.dumps(fig.dashboard(), ensure_ascii=False, indent=2), output)
         elif fmt is Format.csv:
-            _write(exports.to_csv(fig), output)
+            _write(exports.to_csv(fig, targets=targets(session, period, by, where=where,
+                                                       options=options)), output)
         elif fmt is Format.table:
             _table(fig)
         else:
@@ -182,8 +184,9 @@ def _report(session, period, by, fmt, output, kind, figure, key, scoped, options
             times = average_processing_time(session, period, where=where)
             if fmt is Format.xlsx:
                 step("Ghi Excel")
-                exports.write_xlsx(output, exports.ExcelInput(fig, ii06a, times, reporting_unit,
-                                                              receiving_unit))
+                exports.write_xlsx(output, exports.ExcelInput(
+                    fig, ii06a, times, reporting_unit, receiving_unit,
+                    targets(session, period, by, where=where, options=options)))
             else:
                 _pdf(session, period, fig, ii06a, times, scoped, output, reporting_unit,
                      receiving_unit, step, register=False)
@@ -213,7 +216,11 @@ def _report(session, period, by, fmt, output, kind, figure, key, scoped, options
         if not figure:
             _fail("--kind drill cần --figure (ví dụ ended_late); có: "
                   + ", ".join(DEFINITIONS))
-        codes = drill(session, period, figure, by=by, key=key, where=where, options=options)
+        try:  # the clock's figures, the channel targets and satisfaction alike
+            codes = sorted(behind_any(session, period, figure, by=by, key=key, where=where,
+                                      options=options))
+        except ValueError as exc:
+            _fail(str(exc))
         if fmt is Format.json:
             _write(json.dumps({"period": period.as_dict(), "figure": figure, "by": by.value,
                                "key": key, "count": len(codes), "codes": codes},
@@ -261,7 +268,7 @@ def _table(fig) -> None:
                         f"{fig.period.end:%d/%m/%Y}")
     for name in ("Nhóm", "Tiếp nhận", "Từ kỳ trước", "Trước hạn", "Đúng hạn", "Quá hạn",
                  "Đang – trong hạn", "Đang – quá hạn", "Rút", "Từ chối", "Tỷ lệ 766",
-                 "Tỷ lệ chặt", "Xin lỗi đúng/muộn/thiếu"):
+                 "Tỷ lệ chặt", "Xin lỗi đúng/muộn/thiếu/đã đến"):
         table.add_column(name, justify="right" if name != "Nhóm" else "left")
     groups = [(g.label or g.key, g.totals) for g in fig.groups] + [("Tổng cộng", fig.totals)]
     for label, t in groups:
@@ -269,7 +276,8 @@ def _table(fig) -> None:
                       str(t.on_time), str(t.late), str(t.pending_within), str(t.pending_late),
                       str(t.withdrawn), str(t.refused), _pct(t.on_time_rate_766),
                       _pct(t.closed_on_time_rate),
-                      f"{t.apology_in_time}/{t.apology_late}/{t.apology_missing}")
+                      f"{t.apology_in_time}/{t.apology_late}/{t.apology_missing}/"
+                      f"{t.apology_reached}")
     console = Console(width=200)
     console.print(table)
     console.print("Tỷ lệ 766: (trước hạn + đúng hạn + đang trong hạn) / (đã giải quyết + đang "

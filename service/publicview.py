@@ -11,11 +11,17 @@ import re
 
 from sqlmodel import Session, select
 
-from engine.lifecycle import moves_of, steps_of
+from engine.lifecycle import events_of, moves_of, spec_of, steps_of
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.states import State
 from engine.timezone import to_local
-from service.api.schemas.public import PublicMove, PublicStatus, PublicStep
+from service.api.schemas.public import (
+    PublicMove,
+    PublicRating,
+    PublicStatus,
+    PublicStep,
+    PublicSupplement,
+)
 from service.problems import Problem
 from service.ratelimit import Limits
 
@@ -84,6 +90,21 @@ def guarded_lookup(session: Session, limits: Limits, code: str, secret: str,
         raise
 
 
+def supplement_guidance(session: Session, dossier: Dossier) -> PublicSupplement | None:
+    """The guidance of the supplement request an online dossier awaits before receipt (the
+    applicant uploads through the lookup page, docs/online.md); None otherwise."""
+    if dossier.state != State.AWAITING_SUPPLEMENT.value or dossier.received_at is not None:
+        return None
+    asked = next((e for e in reversed(events_of(session, dossier))
+                  if e.action == "request_supplement"), None)
+    items = ((asked.payload or {}).get("missing") or []) if asked else []
+    missing = [str(i.get("name", "")) if isinstance(i, dict) else str(i) for i in items]
+    components = [{"id": str(n), "name": c.name}
+                  for n, c in enumerate(spec_of(session, dossier).components, start=1)]
+    return PublicSupplement(reason=(asked.reason if asked else None) or "", missing=missing,
+                            components=components)
+
+
 def public_view(session: Session, dossier: Dossier) -> PublicStatus:
     state = State(dossier.state)
     return PublicStatus(
@@ -105,4 +126,19 @@ def public_view(session: Session, dossier: Dossier) -> PublicStatus:
                                       new_appointment=m.new_appointment.isoformat()
                                       if m.new_appointment else None)
                            for m in moves_of(session, dossier) if m.appointment_moved],
+        **rating_view(session, dossier),
+        supplement=supplement_guidance(session, dossier),
     )
+
+
+def rating_view(session: Session, dossier: Dossier) -> dict:
+    """The lookup's rating part (issue 16): ``rateable`` once returned and not yet rated, and
+    the rating given (the page shows its form or the rating)."""
+    from engine.ratings import can_rate, rating_of
+
+    rating = rating_of(session, dossier) if can_rate(dossier) else None
+    if rating is None:
+        return {"rateable": can_rate(dossier), "rating": None}
+    fields = rating.as_dict()
+    return {"rateable": False, "rating": PublicRating(
+        **{**fields, "rated_at": to_local(fields["rated_at"]).isoformat()})}

@@ -28,8 +28,9 @@ The numbers (documented in docs/security.md, "Sign-in, sessions and rate limits"
 from __future__ import annotations
 
 import itertools
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +38,7 @@ from sqlalchemy import Engine, delete, func, text
 from sqlmodel import Session, col, select
 
 from engine.access import RateLimitHit
+from engine.settings import positive_number
 
 LOGIN_ATTEMPTS = 5
 LOGIN_ATTEMPTS_WINDOW = timedelta(minutes=5)
@@ -51,6 +53,22 @@ LOOKUP_CODE_MAX_DELAY = timedelta(minutes=15)
 LOOKUP_ADDRESS_FREE_FAILURES = 100
 LOOKUP_ADDRESS_WINDOW = timedelta(minutes=10)
 LOOKUP_ADDRESS_DELAY = timedelta(minutes=1)
+#: Online submissions (``service/api/submissions.py``, docs/online.md) [I]: per address, a
+#: centre's kiosk or a shared connection may send a few a day; per phone number or e-mail
+#: address, one applicant rarely files more than a handful a day. Applicant supplements
+#: (uploads with the secret) are counted per address with the same limiter.
+#: Defaults of ``MOTCUA_SUBMIT_PER_ADDRESS_HOUR`` and ``MOTCUA_SUBMIT_PER_CONTACT_DAY`` (a
+#: province whose kiosks share one address raises the first).
+SUBMIT_ADDRESS_LIMIT = 20
+SUBMIT_ADDRESS_WINDOW = timedelta(hours=1)
+SUBMIT_CONTACT_LIMIT = 5
+SUBMIT_CONTACT_WINDOW = timedelta(days=1)
+
+
+def submit_limits(env: Mapping[str, str] = os.environ) -> tuple[int, int]:
+    """(per address per hour, per phone/e-mail per day) for online submissions [I]."""
+    return (int(positive_number(env, "MOTCUA_SUBMIT_PER_ADDRESS_HOUR", SUBMIT_ADDRESS_LIMIT)),
+            int(positive_number(env, "MOTCUA_SUBMIT_PER_CONTACT_DAY", SUBMIT_CONTACT_LIMIT)))
 #: One hit in this many also deletes the expired rows of every bucket of its limiter.
 SWEEP_EVERY = 200
 
@@ -195,9 +213,12 @@ class Limits:
     login_user: DbFailureDelay
     lookup_code: DbFailureDelay
     lookup_address: DbFailureDelay
+    submit_address: DbRateLimiter | None = None
+    submit_contact: DbRateLimiter | None = None
 
     @classmethod
     def create(cls, engine: Engine, clock: Clock = utcnow) -> Limits:
+        per_address, per_contact = submit_limits()
         return cls(
             login_address=DbRateLimiter(engine, "login-address", LOGIN_ATTEMPTS,
                                         LOGIN_ATTEMPTS_WINDOW, clock),
@@ -210,6 +231,10 @@ class Limits:
             lookup_address=DbFailureDelay(engine, "lookup-address",
                                           LOOKUP_ADDRESS_FREE_FAILURES, LOOKUP_ADDRESS_WINDOW,
                                           LOOKUP_ADDRESS_DELAY, LOOKUP_ADDRESS_DELAY, clock),
+            submit_address=DbRateLimiter(engine, "submit-address", per_address,
+                                         SUBMIT_ADDRESS_WINDOW, clock),
+            submit_contact=DbRateLimiter(engine, "submit-contact", per_contact,
+                                         SUBMIT_CONTACT_WINDOW, clock),
         )
 
     def login_wait(self, username: str, address: str) -> float:
@@ -236,3 +261,14 @@ class Limits:
         """A wrong secret (or an unknown code): counted against the code and the address."""
         self.lookup_code.fail(code)
         self.lookup_address.fail(address)
+
+    def submit_address_wait(self, address: str) -> float:
+        """Seconds before an online submission (or an applicant's upload) from ``address``
+        may go ahead (0: now, and the attempt is counted). Checked before the body is read."""
+        return self.submit_address.hit(address) if self.submit_address else 0.0
+
+    def submit_contact_wait(self, contacts: list[str]) -> float:
+        """The same per phone number and e-mail address of the applicant (normalised), once
+        the form's fields are read; each is counted."""
+        waits = [self.submit_contact.hit(c) for c in contacts] if self.submit_contact else []
+        return max(waits, default=0.0)

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from engine.lifecycle import allowed_actions, documents_of, events_of, steps_of
 from engine.lifecycle.models import Dossier, DossierEvent, DossierStep, IssuedDocument
-from engine.lifecycle.states import State
+from engine.lifecycle.states import Channel, ReturnMethod, State
 from engine.timezone import to_local
 from service.api.schemas.common import Limit
 from service.api.schemas.dossiers import (
@@ -19,6 +19,7 @@ from service.api.schemas.dossiers import (
     DossierSummary,
     EventActor,
     EventPublic,
+    PostalFacts,
     ProcedureRef,
     RegisterEntry,
     StepPublic,
@@ -54,19 +55,36 @@ def summary_fields(dossier: Dossier) -> dict[str, object]:
                                   email=dossier.applicant_email),
         components=dossier.components,
         limit=Limit(amount=dossier.limit_amount, unit=dossier.limit_unit),
-        received_at=_iso(dossier.received_at),
+        submitted_at=_iso(dossier.submitted_at), received_at=_iso(dossier.received_at),
         transfer_due_at=_iso(dossier.transfer_due_at),
         original_due=_iso(dossier.original_due_date),
         due=_iso(dossier.due_date), due_at=_iso(dossier.due_at),
         appointment=_iso(dossier.appointment_date),
         ended_at=_iso(dossier.ended_at), end_kind=dossier.end_kind,
         returned_at=_iso(dossier.returned_at), collected_by=dossier.collected_by,
+        return_method=dossier.return_method, postal=postal_facts(dossier),
         supplement_requests=dossier.supplement_count, apologies=dossier.apology_count,
         flags=dossier.flags,
         register_entry=RegisterEntry(year=dossier.register_year,
                                      number=dossier.register_number),
         version=dossier.version,
     )
+
+
+def postal_facts(dossier: Dossier) -> PostalFacts | None:
+    """What the postal channel recorded (``engine.lifecycle.postal``), for a dossier sent or
+    returned by post; None otherwise."""
+    by_post = dossier.return_method == ReturnMethod.POST.value
+    if dossier.channel != Channel.POSTAL.value and not by_post:
+        return None
+    sent = bool(dossier.postal_tracking_number)
+    return PostalFacts(
+        dossier_delivered_on=_iso(dossier.postal_delivered_on),
+        recipient_address=dossier.recipient_address or (dossier.applicant_address
+                                                        if by_post else None),
+        tracking_number=dossier.postal_tracking_number,
+        handed_over_at=_iso(dossier.returned_at) if sent else None,
+        result_delivered_on=_iso(dossier.result_delivered_on))
 
 
 def dossier_summary(dossier: Dossier) -> DossierSummary:

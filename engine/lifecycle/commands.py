@@ -13,14 +13,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
 from engine.agencies import competent_agencies, default_competent, routing_errors
 from engine.forms import Form
-from engine.lifecycle import codes, idempotency
+from engine.lifecycle import codes, idempotency, postal
 from engine.lifecycle.documents import issue_now
 from engine.lifecycle.errors import Conflict, InvalidInput, contention_as_conflict
 from engine.lifecycle.inputs import Actor, Applicant, checked_instant
@@ -79,6 +79,9 @@ def receive(
     idempotency_key: str | None = None,
     request_id: str | None = None,
     backdate_reason: str | None = None,
+    postal_delivered_on: date | str | None = None,
+    recipient_address: str | None = None,
+    files: list[Mapping[str, Any]] | None = None,
 ) -> ActionResult:
     """Receive a complete dossier at the counter (Mẫu 01), or register an online submission.
 
@@ -86,19 +89,29 @@ def receive(
     with the ``receive`` action. The procedure version in force on the receipt date applies for
     the dossier's whole life. ``at`` is the server's clock unless the caller allowed an
     earlier instant (``engine.lifecycle.backdating``) and gives ``backdate_reason``.
+    A dossier sent by post gives the day the post office delivered it (``postal_delivered_on``,
+    ``engine.lifecycle.postal``); ``recipient_address`` is where a result by post goes when
+    it is not the applicant's address. ``files``: the journal entries of the files submitted
+    online (``engine.files.journal.payload_entries``); the caller records their rows.
     """
     action = A.SUBMIT if online else A.RECEIVE
+    recipient_address = _clean(recipient_address) or None
     applicant = Applicant(**_clean(asdict(applicant)))
     components = [_clean(dict(c)) for c in components]
     idem = idempotency.scoped(
         idempotency_key, username=actor.id, agency=actor.agency, route=action.value,
         procedure=procedure_code, applicant=asdict(applicant), components=components,
         channel=Channel(channel).value, competent_agency=competent_agency,
-        returning_agency=returning_agency, return_method=return_method, sets_count=sets_count)
+        returning_agency=returning_agency, return_method=return_method, sets_count=sets_count,
+        **_postal_scope(postal_delivered_on, recipient_address))
     previous = replay_or_claim(session, idem)
     if previous:
         return previous
     at = checked_instant(at)
+    # An online submission came through the portal, never over the counter.
+    channel = (Channel.ONLINE if online and Channel(channel) is Channel.COUNTER
+               else Channel(channel))
+    delivered = postal.delivered_at_receipt(postal_delivered_on, channel=channel, at=at)
     # The three points of a dossier, usually two agencies, read in one statement (held here:
     # the session keeps only weak references).
     loaded = load_agencies(session, actor.agency, competent_agency, returning_agency)  # noqa: F841
@@ -132,9 +145,7 @@ def receive(
     dossier = Dossier(
         code="", secret=secrets.token_urlsafe(12), procedure_code=spec.code,
         procedure_version=spec.effective_from, procedure_name=spec.name,
-        # An online submission (status 1) came through the portal, never over the counter.
-        channel=(Channel.ONLINE if online and Channel(channel) is Channel.COUNTER
-                 else Channel(channel)).value, state=State.NEW.value, status_code=0,
+        channel=channel.value, state=State.NEW.value, status_code=0,
         receiving_agency=receiving.code, competent_agency=competent.code,
         returning_agency=returning.code,
         boundary_free=competent.one_stop_code not in (None, receiving.code)
@@ -143,6 +154,7 @@ def receive(
         applicant_address=applicant.address, applicant_phone=applicant.phone,
         applicant_email=applicant.email, components=components, sets_count=sets_count,
         return_method=return_method, submitted_at=submitted_at or (at if online else None),
+        postal_delivered_on=delivered, recipient_address=recipient_address,
         limit_amount=spec.limit.amount, limit_unit=spec.limit.unit.value,
         supplement_effect=spec.supplement_effect.value, **_timestamps(),
     )
@@ -151,13 +163,24 @@ def receive(
                                           scheme=receiving.code_scheme)
     dossier.search_text = _search_text(dossier.code, applicant.name, applicant.id_number,
                                        applicant.phone)
-    return perform(session, dossier, spec, action, actor, at=at, reason=None, payload={},
+    payload = {"postal_delivered_on": delivered.isoformat()} if delivered else {}
+    if files:  # the files brought with it, named in its event (``engine.files.journal``)
+        payload["files"] = [dict(f) for f in files]
+    return perform(session, dossier, spec, action, actor, at=at, reason=None, payload=payload,
                    idem=idem, request_id=request_id, backdate_reason=backdate_reason,
                    calendars=calendars,
                    # the receiving agency is at hand: its settings are the dossier's
                    # (projection.clock_policy_for)
                    policy=receiving.clock_policy(), spec_day=to_local(at).date(),
                    new=True)
+
+
+def _postal_scope(delivered: date | str | None, address: str | None) -> dict[str, Any]:
+    """The postal facts of a receipt in its idempotency scope (absent when not given, so the
+    keys of counter receipts are what they were)."""
+    given = {"postal_delivered_on": str(delivered) if delivered else None,
+             "recipient_address": address}
+    return {k: v for k, v in given.items() if v}
 
 
 def refuse_at_reception(

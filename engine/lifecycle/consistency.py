@@ -7,7 +7,9 @@ auditors want it listed as the anomaly *"events do not replay to stored state"*.
 (:mod:`engine.lifecycle.audit`) proves that the events were not altered; this module proves that
 the state column was not altered either, by re-firing every stored action through the same shared
 state machine the service used. The reports issue reuses :func:`inconsistent_dossiers` for its
-anomaly list, and the concurrency tests use it as their oracle.
+anomaly list, and the concurrency tests use it as their oracle. Files attached to a dossier are
+checked too: each attachment row's hash must be named by the event that brought it
+(:func:`uncovered_attachments`).
 
 Only the machine is replayed — not authorisation, deadlines or documents: those depend on data
 of the moment (who acted, the calendar then), while the state sequence depends on the actions
@@ -155,7 +157,17 @@ def find_inconsistencies(session: Session, *,
         reason = check_dossier(spec, dossier.state, events)
         if reason:
             found.append(Inconsistency(dossier.code, reason))
-    return found
+    return found + uncovered_attachments(session, dossier_code=dossier_code)
+
+
+def uncovered_attachments(session: Session, *,
+                          dossier_code: str | None = None) -> list[Inconsistency]:
+    """Attachment rows whose hash, size or type the event they point to does not name: a
+    file row written around the engine, or edited after (``engine.files.journal``)."""
+    from engine.files.journal import uncovered_files  # engine.files builds on the lifecycle
+
+    return [Inconsistency(u.code, u.reason)
+            for u in uncovered_files(session, dossier_code=dossier_code)]
 
 
 def inconsistent_dossiers(session: Session) -> list[str]:

@@ -66,6 +66,9 @@ RULES: tuple[Rule, ...] = (
     Rule(A.FINISH, (S.IN_PROCESSING,), S.RESULT_READY),
     Rule(A.RETURN_RESULT, (S.RESULT_READY,), S.RETURNED),
     Rule(A.CORRECT_RESULT, (S.RETURNED,), S.RESULT_READY),
+    Rule(A.RECORD_POSTAL_DELIVERY, (S.RETURNED,), None),  # engine.lifecycle.postal
+    # internal: files attached at a step (engine.files.journal); every non-terminal state
+    Rule(A.ATTACH, (S.SUBMITTED, *ACTIVE, S.RESULT_READY), None),
 )
 
 CONDITIONS = {"is_pre_receipt": _is_pre_receipt}

@@ -113,6 +113,14 @@ class Dossier(SQLModel, table=True):
     end_kind: str | None = Field(default=None, max_length=32)
     returned_at: datetime | None = None
     collected_by: str | None = Field(default=None, max_length=255)
+    # The postal channel (migration 0014, ``engine.lifecycle.postal``): the day the post office
+    # delivered a dossier sent by post (evidence; the clock starts at the receipt), and for a
+    # result sent by post the address, the tracking number (*số hiệu bưu gửi*) of the
+    # hand-over at ``returned_at`` and the day the post office delivered it.
+    postal_delivered_on: date | None = None
+    recipient_address: str | None = Field(default=None, max_length=500)
+    postal_tracking_number: str | None = Field(default=None, max_length=40)
+    result_delivered_on: date | None = None
     supplement_count: int = 0
     apology_count: int = 0
     # What the period reports read (kept with the clock, migration 0005): the local day

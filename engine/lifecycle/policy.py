@@ -18,14 +18,21 @@ from engine.users import Role
 
 A = Action
 COUNTER_ROLES = frozenset({Role.CLERK.value})
+#: The citizen acting online (*người nộp hồ sơ*, domain §2.3) is no user: an actor of this
+#: role, of the dossier's receiving unit, proven by the dossier's secret (or, to submit, by
+#: the public submission's checks). It may submit and hand in a pre-receipt supplement only
+#: (:func:`applicant_actor`, docs/online.md).
+APPLICANT = "applicant"
+APPLICANT_ROLES = frozenset({Role.CLERK.value, APPLICANT})
 #: action → (roles, which agency fields of the dossier the actor must belong to, step-scoped)
 POLICY: dict[Action, tuple[frozenset[str], tuple[str, ...], bool]] = {
-    A.SUBMIT: (COUNTER_ROLES, ("receiving_agency",), False),
+    A.SUBMIT: (APPLICANT_ROLES, ("receiving_agency",), False),
     A.RECEIVE: (COUNTER_ROLES, ("receiving_agency",), False),
     A.REFUSE_AT_RECEPTION: (COUNTER_ROLES, ("receiving_agency",), False),
     A.TRANSFER: (COUNTER_ROLES, ("receiving_agency",), False),
-    A.RECEIVE_SUPPLEMENT: (COUNTER_ROLES, ("receiving_agency", "returning_agency"), False),
+    A.RECEIVE_SUPPLEMENT: (APPLICANT_ROLES, ("receiving_agency", "returning_agency"), False),
     A.RETURN_RESULT: (COUNTER_ROLES, ("returning_agency",), False),
+    A.RECORD_POSTAL_DELIVERY: (COUNTER_ROLES, ("returning_agency",), False),
     A.STOP: (COUNTER_ROLES, ("receiving_agency", "returning_agency"), False),
     A.WITHDRAW: (COUNTER_ROLES, ("receiving_agency", "returning_agency"), False),
     A.CONFIRM_PAYMENT: (frozenset({"clerk", "officer"}),
@@ -44,7 +51,13 @@ POLICY: dict[Action, tuple[frozenset[str], tuple[str, ...], bool]] = {
     A.PAUSE: (frozenset({"officer", "leader"}), ("competent_agency",), True),
     A.RESUME: (frozenset({"officer", "leader"}), ("competent_agency",), True),
     A.FINISH: (frozenset({"officer", "leader"}), ("competent_agency",), True),
+    # and only while the actor may take another action now (``_authorize_attach``)
+    A.ATTACH: (frozenset({"clerk", "officer", "leader"}),
+               ("receiving_agency", "competent_agency", "returning_agency"), False),
 }
+#: Actions that are never offered as a button of their own: ``attach`` is taken by uploading
+#: a file (``engine.files.journal.attach``), and its rights follow the other actions'.
+INTERNAL = frozenset({A.ATTACH.value})
 #: Only a reception clerk guides an applicant at the counter (Mẫu 02, no dossier opened).
 GUIDE_ROLES = COUNTER_ROLES
 
@@ -58,6 +71,9 @@ def authorize(action: Action, actor: Actor, dossier: Dossier, spec: ProcedureSpe
         raise Forbidden(f"vai trò “{_role_label(actor.role)}” không được thực hiện "
                         f"“{action.label_vi}”",
                         action=action.value, role=actor.role, allowed_roles=sorted(roles))
+    if actor.role == APPLICANT and dossier.received_at is not None:
+        raise Forbidden("hồ sơ đã được tiếp nhận: tài liệu bổ sung nộp tại Bộ phận Một cửa, "
+                        "cán bộ tiếp nhận ghi nhận", action=action.value, role=actor.role)
     agencies = {getattr(dossier, f) for f in agency_fields}
     if actor.agency not in agencies:
         raise Forbidden(f"hồ sơ {dossier.code} không thuộc đơn vị của bạn nên bạn không được "
@@ -65,6 +81,17 @@ def authorize(action: Action, actor: Actor, dossier: Dossier, spec: ProcedureSpe
     if step_scoped and dossier.state in (State.IN_PROCESSING, State.PAUSED):
         _authorize_step(action, actor, dossier, spec)
     _check_state(action, actor, dossier, spec)
+    if action is A.ATTACH:
+        _authorize_attach(actor, dossier, spec)
+
+
+def _authorize_attach(actor: Actor, dossier: Dossier, spec: ProcedureSpec) -> None:
+    """Files are attached at a step by whoever may act on the dossier at that moment (the
+    clerk at receipt or return, the officer of the current step, the leader): the same
+    people, so an officer of another step cannot slip a document into the file."""
+    if not permitted_actions(dossier, spec, actor):
+        raise Forbidden(f"lúc này bạn không có thao tác nào trên hồ sơ {dossier.code} nên "
+                        "không được đính kèm tài liệu", action=A.ATTACH.value)
 
 
 def _authorize_step(action: Action, actor: Actor, dossier: Dossier,
@@ -91,13 +118,25 @@ def _check_state(action: Action, actor: Actor, dossier: Dossier, spec: Procedure
     possible = machine_of(spec).allowed_actions(dossier.state)
     if action.value in possible:
         return
-    raise IllegalAction(action.value, dossier.state, possible,
+    raise IllegalAction(action.value, dossier.state,
+                        [a for a in possible if a not in INTERNAL],
                         permitted=permitted_actions(dossier, spec, actor))
 
 
 def _role_label(role: str) -> str:
     """A role's Vietnamese name (the code itself for a role this version does not know)."""
+    if role == APPLICANT:
+        return "Người nộp hồ sơ"
     return Role(role).label_vi if role in Role._value2member_map_ else role
+
+
+def applicant_actor(receiving_agency: str) -> Actor:
+    """The applicant acting online on a dossier of ``receiving_agency``: the caller has
+    proven who it is (the public submission's checks, or the dossier's secret). Only
+    ``submit`` and, before receipt, ``receive_supplement`` are open to it (:data:`POLICY`);
+    after receipt a supplement goes through the counter, which restarts the clock (T7)."""
+    return Actor(id=APPLICANT, role=APPLICANT, agency=receiving_agency,
+                 name="Người nộp hồ sơ")
 
 
 def authorize_guidance(actor: Actor) -> None:
@@ -122,13 +161,17 @@ PRECONDITIONS = {
     A.ACCEPT_TRANSFER.value: lambda d: d.boundary_free and d.clock_started_at is None,
     A.APOLOGISE.value: lambda d: d.apology_count == 0,
     A.FINISH.value: lambda d: d.clock_started_at is not None,
+    A.RECORD_POSTAL_DELIVERY.value: lambda d: (d.return_method == "post"
+                                               and bool(d.postal_tracking_number)
+                                               and d.result_delivered_on is None),
 }
 
 
 def possible_actions(dossier: Dossier, spec: ProcedureSpec) -> list[str]:
-    """Actions the state allows now, less those the dossier's facts rule out."""
+    """Actions the state allows now, less those the dossier's facts rule out (and the
+    internal ones, never a button)."""
     return [a for a in machine_of(spec).allowed_actions(dossier.state)
-            if PRECONDITIONS.get(a, lambda _d: True)(dossier)]
+            if a not in INTERNAL and PRECONDITIONS.get(a, lambda _d: True)(dossier)]
 
 
 def permitted_actions(dossier: Dossier, spec: ProcedureSpec, actor: Actor) -> list[str]:
@@ -141,6 +184,15 @@ def permitted_actions(dossier: Dossier, spec: ProcedureSpec, actor: Actor) -> li
             continue
         permitted.append(name)
     return permitted
+
+
+def may_attach(dossier: Dossier, spec: ProcedureSpec, actor: Actor) -> bool:
+    """Whether ``actor`` may attach files to ``dossier`` now (the page shows the form)."""
+    try:
+        authorize(A.ATTACH, actor, dossier, spec)
+    except (Forbidden, IllegalAction):
+        return False
+    return True
 
 
 def allowed_actions(session: Session, dossier: Dossier, actor: Actor | None = None) -> list[str]:

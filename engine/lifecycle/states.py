@@ -97,6 +97,10 @@ class Action(StrEnum):
     FINISH = "finish"  # có kết quả, chuyển Bộ phận Một cửa
     RETURN_RESULT = "return_result"  # trả kết quả
     CORRECT_RESULT = "correct_result"  # đính chính kết quả đã trả (T14)
+    RECORD_POSTAL_DELIVERY = "record_postal_delivery"  # bưu điện đã phát kết quả (postal.py)
+    #: internal: staff attach files at the current step (a scan, the result document); the
+    #: state does not change, the event names the files' hashes (``engine.files.journal``)
+    ATTACH = "attach"  # đính kèm tài liệu
 
     @property
     def label_vi(self) -> str:
@@ -125,7 +129,8 @@ _ACTION_LABELS = {
     Action.APOLOGISE: "Xin lỗi và hẹn lại ngày trả", Action.REFUSE: "Từ chối giải quyết",
     Action.STOP: "Dừng giải quyết", Action.WITHDRAW: "Rút hồ sơ",
     Action.FINISH: "Hoàn thành, chuyển trả kết quả", Action.RETURN_RESULT: "Trả kết quả",
-    Action.CORRECT_RESULT: "Đính chính kết quả",
+    Action.CORRECT_RESULT: "Đính chính kết quả", Action.ATTACH: "Đính kèm tài liệu",
+    Action.RECORD_POSTAL_DELIVERY: "Ghi nhận bưu điện đã phát kết quả",
 }
 _OUTCOME_LABELS = {
     Action.RECEIVE: "Tiếp nhận", Action.ACCEPT_TRANSFER: "Nhận hồ sơ",

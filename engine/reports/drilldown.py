@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -18,6 +18,7 @@ from engine.clock import Classification
 from engine.reports.grouping import group_key
 from engine.reports.judge import replayed
 from engine.reports.period import Period
+from engine.reports.reached import reached_clause, with_apology
 from engine.reports.sql import D
 from engine.reports.steps import step_verdicts
 from engine.reports.totals import By, Options
@@ -90,6 +91,9 @@ def behind(session: Session, period: Period, figure: str, *, by: By | str = By.N
         raise ValueError(f"chỉ tiêu không hợp lệ {figure!r}; cho phép: "
                          f"{', '.join(predicates)}")
     test = predicates[figure]
+    if figure == "apology_reached":  # the outbox decides: only those dossiers are judged
+        clause = reached_clause(period, session.get_bind().dialect.name, options or Options())
+        where = clause if where is None else and_(where, clause)
     return {v.code: v for v in verdicts(session, period, by, key=key, where=where) if test(v)}
 
 
@@ -177,6 +181,8 @@ def _figure_predicates(options: Options) -> dict[str, Callable[[Verdict], bool]]
         "apology_in_time": lambda v: late(v) and v.apology == APOLOGY_IN_TIME,
         "apology_late": lambda v: late(v) and v.apology == APOLOGY_LATE,
         "apology_missing": lambda v: late(v) and v.apology == APOLOGY_MISSING,
+        # narrowed by reached_clause in :func:`behind`: delivered to the applicant
+        "apology_reached": lambda v: with_apology(v, counted),
     }
 
 

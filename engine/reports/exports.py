@@ -19,12 +19,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from engine.agencies import Agency
-from engine.lifecycle.states import State
+from engine.lifecycle.states import Channel, ReturnMethod, State
 from engine.reports.figures import figures
 from engine.reports.period import Period
 from engine.reports.processing import ProcedureTime, average_processing_time
 from engine.reports.snapshots import Scope, over_time
 from engine.reports.sql import D
+from engine.reports.targets import TARGET_COLUMNS, TARGET_LABELS, Targets, targets, write_sheets
 from engine.reports.totals import DEFINITIONS, By, Figures, Options, Totals
 from engine.timezone import to_local
 
@@ -78,6 +79,7 @@ FLAT_LABELS = {
     "online_rate": "Tỷ lệ trực tuyến", "postal_rate": "Tỷ lệ bưu chính",
     "apology_in_time": "Quá hạn có xin lỗi đúng hạn", "apology_late": "Xin lỗi muộn",
     "apology_missing": "Quá hạn chưa xin lỗi",
+    "apology_reached": "Thư xin lỗi đã đến người nộp",
 }
 
 
@@ -87,17 +89,22 @@ def flat_rows(fig: Figures) -> list[dict[str, Any]]:
     return rows
 
 
-def to_csv(fig: Figures, *, vietnamese_header: bool = False) -> str:
+def to_csv(fig: Figures, *, vietnamese_header: bool = False,
+           targets: Targets | None = None) -> str:
     """The flat table as CSV: the figure keys as header (scripts), or their Vietnamese titles
-    (people opening the file in a spreadsheet)."""
+    (people opening the file in a spreadsheet); with ``targets``, the channel targets and
+    satisfaction columns after them (``engine.reports.targets``)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["key", "label", *FLAT_COLUMNS],
+    extra = TARGET_COLUMNS if targets is not None else []
+    writer = csv.DictWriter(buffer, fieldnames=["key", "label", *FLAT_COLUMNS, *extra],
                             lineterminator="\n")
     if vietnamese_header:
-        writer.writerow(FLAT_LABELS)
+        writer.writerow({**FLAT_LABELS, **{c: TARGET_LABELS[c] for c in extra}})
     else:
         writer.writeheader()
+    added = targets.flat() if targets is not None else {}
     for row in flat_rows(fig):
+        row.update(added.get(row["key"], dict.fromkeys(extra, 0)))
         writer.writerow({k: ("" if v is None else round(v, 4) if isinstance(v, float) else v)
                          for k, v in row.items()})
     return buffer.getvalue()
@@ -108,8 +115,9 @@ def to_csv(fig: Figures, *, vietnamese_header: bool = False) -> str:
 REGISTER_HEADER = [
     "TT", "Mã hồ sơ", "Tên thủ tục hành chính", "Số lượng hồ sơ (bộ)",
     "Tên cá nhân, tổ chức", "Địa chỉ, số điện thoại", "Cơ quan chủ trì giải quyết",
-    "Nhận hồ sơ", "Hẹn trả kết quả", "Chuyển hồ sơ đến cơ quan giải quyết",
-    "Nhận kết quả từ cơ quan giải quyết", "Trả kết quả cho cá nhân, tổ chức", "Ký nhận",
+    "Nhận hồ sơ", "Hình thức nộp", "Hẹn trả kết quả", "Chuyển hồ sơ đến cơ quan giải quyết",
+    "Nhận kết quả từ cơ quan giải quyết", "Trả kết quả cho cá nhân, tổ chức",
+    "Phương thức nhận kết quả", "Số hiệu bưu gửi", "Bưu điện phát kết quả", "Ký nhận",
     "Ghi chú",
 ]
 
@@ -122,15 +130,30 @@ def _day(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
+def _channel(value: str, delivered: date | None) -> str:
+    """How it came in; by post, with the day the post office delivered it (the postal
+    receipt is the evidence, domain §4.8)."""
+    label = Channel(value).label_vi if value in Channel._value2member_map_ else value
+    return f"{label} (bưu điện giao {_day(delivered)})" if delivered else label
+
+
+def _method(value: str, address: str | None) -> str:
+    label = ReturnMethod(value).label_vi if value in ReturnMethod._value2member_map_ else value
+    return f"{label}, địa chỉ: {address}" if value == ReturnMethod.POST and address else label
+
+
 def register_rows(session: Session, period: Period, *,
                   where: ColumnElement[bool] | None = None) -> Iterator[list[Any]]:
-    """Dossiers received in the period, in order of receipt (streamed)."""
+    """Dossiers received in the period, in order of receipt (streamed), with the channel and
+    the return method; a result sent by post shows its tracking number and delivery day."""
     agency = Agency.__table__
     query = (select(D.c.code, D.c.procedure_name, D.c.sets_count, D.c.applicant_name,
                     D.c.applicant_address, D.c.applicant_phone, agency.c.name.label("agency"),
                     D.c.received_at, D.c.appointment_date, D.c.transferred_at, D.c.ended_at,
                     D.c.end_kind, D.c.returned_at, D.c.collected_by, D.c.state,
-                    D.c.apology_count, D.c.imported)
+                    D.c.apology_count, D.c.imported, D.c.channel, D.c.postal_delivered_on,
+                    D.c.return_method, D.c.recipient_address, D.c.postal_tracking_number,
+                    D.c.result_delivered_on)
              .select_from(D.outerjoin(agency, agency.c.code == D.c.competent_agency))
              .where(and_(D.c.received_at >= period.starts_at,
                          D.c.received_at < period.ends_before))
@@ -148,8 +171,11 @@ def register_rows(session: Session, period: Period, *,
             else None
         yield [number, row.code, row.procedure_name, row.sets_count, row.applicant_name,
                ", ".join(x for x in (row.applicant_address, row.applicant_phone) if x),
-               row.agency or "", _when(row.received_at), _day(row.appointment_date),
+               row.agency or "", _when(row.received_at),
+               _channel(row.channel, row.postal_delivered_on), _day(row.appointment_date),
                _when(row.transferred_at), _when(result_at), _when(row.returned_at),
+               _method(row.return_method, row.recipient_address),
+               row.postal_tracking_number or "", _day(row.result_delivered_on),
                row.collected_by or "", "; ".join(notes)]
 
 
@@ -179,6 +205,7 @@ class ExcelInput:
     times: list[ProcedureTime]
     reporting_unit: str = ""
     receiving_unit: str = ""
+    targets: Targets | None = None  # channel targets and satisfaction (issue 16)
 
 
 def report_input(session: Session, period: Period, by: By, *,
@@ -190,7 +217,8 @@ def report_input(session: Session, period: Period, by: By, *,
     fig = figures(session, period, by, where=where, options=options)
     ii06a = fig if by is not By.NONE else figures(session, period, By.FIELD, where=where,
                                                   options=options)
-    return ExcelInput(fig, ii06a, average_processing_time(session, period, where=where))
+    return ExcelInput(fig, ii06a, average_processing_time(session, period, where=where),
+                      targets=targets(session, period, by, where=where, options=options))
 
 
 def write_xlsx(path: Path | str, data: ExcelInput) -> None:
@@ -229,6 +257,8 @@ def write_xlsx(path: Path | str, data: ExcelInput) -> None:
     for t in data.times:
         ws.append([t.procedure, t.name, t.unit_label, t.count,
                    None if t.average is None else round(t.average, 2)])
+
+    write_sheets(wb, data.targets)
 
     ws = wb.create_sheet("Định nghĩa")
     ws.append(["Chỉ tiêu", "Định nghĩa"])

@@ -8,9 +8,9 @@ events (:mod:`engine.reports.judge`); both are folded into the totals by one fun
 (:func:`engine.reports.verdict.fold`). Grouped by step, the hand-off rows are counted instead
 (:mod:`engine.reports.steps`). Every figure is drillable (:mod:`engine.reports.drilldown`).
 
-Imports go one way: each of totals, verdict, verdict_sql, grouping, judge, steps, drilldown,
-figures imports only modules before it in that list. This module also re-exports the names
-callers import from it (``By``, ``Options``, ``DEFINITIONS``, ``FIGURES``, ``drill`` …).
+Imports go one way: each of totals, verdict, verdict_sql, grouping, judge, steps, reached,
+drilldown, figures imports only modules before it in that list. This module also re-exports the
+names callers import from it (``By``, ``Options``, ``DEFINITIONS``, ``FIGURES``, ``drill`` …).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
+from sqlalchemy import and_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -25,6 +26,7 @@ from engine.reports.drilldown import FIGURES, drill, verdicts
 from engine.reports.grouping import grouped_query, hash_aggregate_memory, key_labels
 from engine.reports.judge import replayed
 from engine.reports.period import Period
+from engine.reports.reached import reached_clause, reached_counts
 from engine.reports.steps import step_figures
 from engine.reports.totals import DEFINITIONS, By, Figures, Group, Options, Totals
 from engine.reports.verdict import (
@@ -52,7 +54,10 @@ def figures(session: Session, period: Period, by: By | str = By.NONE, *,
     """All figures of ``period`` grouped ``by``; ``where`` narrows the dossiers (scoping)."""
     by, options = By(by), options or Options()
     if by is By.STEP:
-        return step_figures(session, period, where=where, options=options)
+        fig = step_figures(session, period, where=where, options=options)
+        by_key = {g.key: g.totals for g in fig.groups}
+        fig.totals.apology_reached += _add_reached(session, period, by, where, options, by_key)
+        return fig
     dialect = session.get_bind().dialect.name
     query = grouped_query(period, by, dialect, where)
     if progress:
@@ -78,6 +83,7 @@ def figures(session: Session, period: Period, by: By | str = By.NONE, *,
         t = groups.setdefault(key_value, Totals())
         fold(t, cls, entry, end_kind, ok766, apology, 1, options)
         t.replayed += 1
+    _add_reached(session, period, by, where, options, groups)
     total = Totals()
     for t in groups.values():
         total.add(t)
@@ -86,6 +92,19 @@ def figures(session: Session, period: Period, by: By | str = By.NONE, *,
     if by is By.NONE:
         out = []
     return Figures(period, by, total, out, options)
+
+
+def _add_reached(session: Session, period: Period, by: By,
+                 where: ColumnElement[bool] | None, options: Options,
+                 groups: dict[str, Totals]) -> int:
+    """Add "apology reached the applicant" to each group: judged again only for the dossiers
+    with a delivered apology message (``engine.reports.reached``); returns the sum."""
+    clause = reached_clause(period, session.get_bind().dialect.name, options)
+    narrowed = clause if where is None else and_(where, clause)
+    counts = reached_counts(verdicts(session, period, by, where=narrowed), options)
+    for key_value, n in counts.items():
+        groups.setdefault(key_value, Totals()).apology_reached += n
+    return sum(counts.values())
 
 
 @lru_cache(maxsize=4096)

@@ -56,7 +56,8 @@ FLOWS = ("received_online", "received_direct", "received_postal", "early", "on_t
 AT_END = ("pending_within", "pending_late")
 #: Counts over ended *and* still-open dossiers: each day's ended part, plus the last day's
 #: open part (stored as ``open_<name>``).
-SPLIT = ("on_time_766", "apology_in_time", "apology_late", "apology_missing")
+SPLIT = ("on_time_766", "apology_in_time", "apology_late", "apology_missing",
+         "apology_reached")
 #: Every stored count: the figures of :class:`Totals` (not its ``replayed``, which says how a
 #: dossier was judged, not what), and the open parts of :data:`SPLIT`.
 COUNTS = tuple(f.name for f in fields(Totals) if f.name != "replayed")

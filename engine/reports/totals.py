@@ -44,6 +44,9 @@ class Options:
     #: Withdrawn dossiers end processing (QĐ 766 rule 2.1 counts them among the processed,
     #: T11). False: they are reported apart and left out of ended, pending and the rates.
     withdrawn_counts_as_ended: bool = True
+    #: "Apology reached the applicant" counts deliveries by the legal due date (local day)
+    #: only; False: any delivery by the period end (``engine.reports.reached``).
+    apology_reached_by_due: bool = False
 
 
 @dataclass
@@ -66,6 +69,9 @@ class Totals:
     apology_in_time: int = 0
     apology_late: int = 0
     apology_missing: int = 0
+    #: of the late dossiers with an apology: its message was delivered to the applicant
+    #: (e-mail or SMS; ``engine.reports.reached``; not folded from the verdict codes)
+    apology_reached: int = 0
     replayed: int = 0  # dossiers judged by replaying their events (not a figure)
 
     def add(self, other: Totals) -> None:
@@ -112,7 +118,7 @@ class Totals:
             "on_time_rate_766": self.on_time_rate_766,
             "closed_on_time_rate": self.closed_on_time_rate,
             "apology": {"in_time": self.apology_in_time, "late": self.apology_late,
-                        "missing": self.apology_missing},
+                        "missing": self.apology_missing, "reached": self.apology_reached},
         }
 
     def flat(self) -> dict[str, Any]:
@@ -129,7 +135,7 @@ class Totals:
             "closed_on_time_rate": self.closed_on_time_rate,
             "online_rate": self.online_rate, "postal_rate": self.postal_rate,
             "apology_in_time": self.apology_in_time, "apology_late": self.apology_late,
-            "apology_missing": self.apology_missing,
+            "apology_missing": self.apology_missing, "apology_reached": self.apology_reached,
         }
 
 
@@ -164,10 +170,28 @@ DEFINITIONS: dict[str, str] = {
     "closed_on_time_rate": "Tỷ lệ đúng hạn (chặt) = (trước hạn + đúng hạn) / đã giải quyết",
     "online_rate": "Tỷ lệ trực tuyến = tiếp nhận trực tuyến / tiếp nhận mới",
     "postal_rate": "Tỷ lệ bưu chính = tiếp nhận qua bưu chính / tiếp nhận mới",
+    # Channel targets and satisfaction (issue 16): engine.reports.channels, .satisfaction
+    "procedures_online_rate": "Tỷ lệ thủ tục có hồ sơ trực tuyến = số thủ tục có ít nhất 1 hồ "
+                              "sơ tiếp nhận trực tuyến trong kỳ / số thủ tục có hồ sơ tiếp "
+                              "nhận trong kỳ",
+    "processed_online_rate": "Tỷ lệ hồ sơ trực tuyến được xử lý trực tuyến (toàn trình) = hồ "
+                             "sơ tiếp nhận trực tuyến, trả kết quả trong kỳ bằng hình thức "
+                             "trực tuyến / hồ sơ tiếp nhận trực tuyến đã trả kết quả trong kỳ",
+    "online_result_rate": "Tỷ lệ trả kết quả trực tuyến = hồ sơ trả kết quả trong kỳ bằng "
+                          "hình thức trực tuyến / hồ sơ trả kết quả trong kỳ",
+    "satisfaction_average": "Điểm hài lòng trung bình (1–5) của các đánh giá gửi trong kỳ, "
+                            "sau khi nhận kết quả",
+    "satisfied_rate": "Tỷ lệ đánh giá hài lòng = đánh giá từ 4 điểm / số đánh giá trong kỳ",
+    "indicator_5_4": "QĐ 766 tiêu chí 5.4 = 100% − (tỷ lệ hồ sơ trễ hạn theo tiêu chí 2.1 + "
+                     "tỷ lệ hồ sơ bị đánh giá không hài lòng (≤ 2 điểm, cấu hình được) đến "
+                     "cuối kỳ); hệ thống chưa ghi nhận phản ánh, kiến nghị",
     "apology_in_time": "Hồ sơ quá hạn (đã giải quyết quá hạn hoặc đang quá hạn) có thư xin "
                        "lỗi gửi đúng thời hạn (chậm nhất 1 ngày làm việc trước hạn, T9)",
     "apology_late": "Hồ sơ quá hạn có thư xin lỗi gửi muộn",
     "apology_missing": "Hồ sơ quá hạn chưa có thư xin lỗi (tại cuối kỳ)",
+    "apology_reached": "Trong số hồ sơ quá hạn có thư xin lỗi (đúng hạn hoặc muộn): thư đã "
+                       "gửi đến người nộp qua thư điện tử hoặc tin nhắn (hệ thống ghi nhận "
+                       "đã giao) đến cuối kỳ",
 }
 
 

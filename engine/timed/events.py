@@ -1,9 +1,10 @@
 """Lifecycle events someone must hear about, written to the outbox with the action.
 
 An after-effect (``engine.lifecycle.after_effects``) of receive (Mẫu 01), request_supplement
-(Mẫu 02), apologise (Mẫu 04), finish (result ready), refuse and refuse_at_reception (Mẫu 03)
-enqueues the messages of :func:`engine.timed.messages.drafts_for_event` in the action's own
-transaction: they commit with the action or not at all, and an idempotent repeat of the request
+(Mẫu 02), apologise (Mẫu 04, its PDF referenced for the e-mail), finish (result ready), refuse
+and refuse_at_reception (Mẫu 03) and return_result (the result handed over) enqueues the
+messages of :func:`engine.timed.messages.drafts_for_event` in the action's own transaction:
+they commit with the action or not at all, and an idempotent repeat of the request
 (which runs no after-effect) writes none again; the outbox key (dossier, ``event-<seq>``, kind,
 channel, recipient) would refuse a second copy anyway.
 
@@ -42,6 +43,7 @@ ANNOUNCED: dict[Action, EventKind] = {
     Action.FINISH: EventKind.RESULT_READY,
     Action.REFUSE: EventKind.REFUSED,
     Action.REFUSE_AT_RECEPTION: EventKind.REFUSED,
+    Action.RETURN_RESULT: EventKind.RETURNED,
 }
 
 #: The engines whose actions write messages, with the applicant's channels read at install.
@@ -81,7 +83,7 @@ def announce(ctx: ActionContext, event: Mapping[str, Any]) -> None:
     drafts = drafts_for_event(
         ctx.session, kind, ctx.dossier, seq=event["seq"], reason=ctx.reason,
         facts=ctx.payload, at_reception=ctx.action is Action.REFUSE_AT_RECEPTION,
-        actor_id=ctx.actor.id, channels=channels)
+        actor_id=ctx.actor.id, channels=channels, documents=ctx.documents)
     enqueue(ctx.session, drafts, at=ctx.at)
 
 

@@ -41,6 +41,7 @@ class EventKind(StrEnum):
     APOLOGY_SENT = "apology_sent"  # Mẫu 04: the new appointment
     RESULT_READY = "result_ready"  # come and collect the result
     REFUSED = "refused"  # Mẫu 03 after receipt, or at the counter
+    RETURNED = "returned"  # the result handed over (at the counter, by post, online)
 
     @property
     def label_vi(self) -> str:
@@ -60,7 +61,7 @@ _FINDING_LABELS = {
 _EVENT_LABELS = {
     EventKind.RECEIVED: "Đã tiếp nhận hồ sơ", EventKind.SUPPLEMENT_REQUESTED: "Yêu cầu bổ sung",
     EventKind.APOLOGY_SENT: "Xin lỗi và hẹn lại", EventKind.RESULT_READY: "Đã có kết quả",
-    EventKind.REFUSED: "Từ chối hồ sơ",
+    EventKind.REFUSED: "Từ chối hồ sơ", EventKind.RETURNED: "Đã trả kết quả",
 }
 
 

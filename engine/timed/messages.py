@@ -24,13 +24,16 @@ from typing import Any
 
 from sqlmodel import Session
 
-from engine.lifecycle.models import Dossier
+from engine.forms import Form
+from engine.lifecycle.models import Dossier, IssuedDocument
 from engine.lifecycle.states import ReturnMethod
 from engine.outbox import Channel, Draft
 from engine.text import nfc
+from engine.timed.applicant import attachment, document_url, handover_text, listing, lookup_url
 from engine.timed.findings import EventKind, Finding, FindingKind
 from engine.timed.recipients import (
     AUDIENCE,
+    DEFAULT_PUBLIC_BASE_URL,
     ApplicantChannels,
     Audience,
     Directory,
@@ -73,6 +76,10 @@ FIELDS: dict[str, str] = {
     "return_method": "hình thức nhận kết quả",
     "old_appointment": "ngày hẹn trả kết quả trước khi lịch làm việc thay đổi",
     "change": "thay đổi lịch làm việc đã dời ngày hẹn",
+    "secret": "mã tra cứu của hồ sơ (in trên Giấy tiếp nhận, Mẫu 01), nhóm 4 ký tự",
+    "lookup_url": "đường dẫn trang tra cứu hồ sơ kèm mã hồ sơ và mã tra cứu",
+    "document_url": "đường dẫn tải văn bản (PDF) của hồ sơ cho người nộp, kèm mã tra cứu",
+    "handover": "cách và lúc đã trả kết quả (tại quầy; qua bưu chính với số hiệu bưu gửi; …)",
 }
 
 #: Appended to every message to the applicant by e-mail.
@@ -132,22 +139,26 @@ EVENT_TEMPLATES: dict[tuple[EventKind, str], Template] = {
     (EventKind.RECEIVED, APPLICANT): Template(
         "Hồ sơ {code} đã được tiếp nhận",
         "Kính gửi: {applicant},\n{receiving} đã tiếp nhận hồ sơ «{procedure}» của Ông/Bà lúc "
-        "{received_at}, mã hồ sơ {code}.\nNgày hẹn trả kết quả: {appointment}.\nÔng/Bà tra "
-        "cứu tình trạng hồ sơ bằng mã hồ sơ và mã tra cứu in trên Giấy tiếp nhận hồ sơ và hẹn "
-        "trả kết quả.",
-        "Ho so {code} da duoc tiep nhan, hen tra ket qua ngay {appointment}."),
+        "{received_at}, mã hồ sơ {code}.\nNgày hẹn trả kết quả: {appointment}.\nMã tra cứu: "
+        "{secret}.\nÔng/Bà tra cứu tình trạng hồ sơ tại {lookup_url} hoặc bằng mã hồ sơ và mã "
+        "tra cứu in trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01).",
+        "Ho so {code} da duoc tiep nhan, hen tra ket qua ngay {appointment}. Ma tra cuu: "
+        "{secret}"),
     (EventKind.SUPPLEMENT_REQUESTED, APPLICANT): Template(
         "Hồ sơ {code} cần bổ sung, hoàn thiện",
         "Kính gửi: {applicant},\nHồ sơ {code} («{procedure}») cần được bổ sung, hoàn thiện.\n"
-        "Lý do: {reason}.\nNội dung cần bổ sung: {missing}.\nĐề nghị Ông/Bà nộp hồ sơ bổ sung "
-        "tại {receiving}. Thời gian chờ bổ sung không tính vào thời hạn giải quyết.",
+        "Lý do: {reason}.\nNội dung cần bổ sung, hoàn thiện (Mẫu 02):\n{missing}\nĐề nghị "
+        "Ông/Bà nộp hồ sơ bổ sung tại {receiving}, hoặc với hồ sơ nộp trực tuyến, trên trang "
+        "tra cứu hồ sơ: {lookup_url}\nThời gian chờ bổ sung không tính vào thời hạn giải "
+        "quyết.",
         "Ho so {code} can bo sung, hoan thien. Vui long xem thu/phieu yeu cau va nop bo sung "
         "tai noi nop ho so."),
     (EventKind.APOLOGY_SENT, APPLICANT): Template(
         "Hồ sơ {code}: xin lỗi và hẹn lại ngày trả kết quả",
         "Kính gửi: {applicant},\n{agency} xin lỗi Ông/Bà vì hồ sơ {code} («{procedure}») "
         "chưa giải quyết được đúng hẹn.\nLý do: {reason}.\nNgày hẹn trả kết quả mới: "
-        "{new_due}.",
+        "{new_due}.\nPhiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04) gửi kèm thư này; "
+        "Ông/Bà cũng tải được tại: {document_url}",
         "Xin loi Ong/Ba: ho so {code} duoc hen lai ngay tra ket qua {new_due}."),
     (EventKind.APOLOGY_SENT, STAFF): Template(
         "Hồ sơ {code}: hẹn lại ngày trả kết quả {new_due}",
@@ -175,6 +186,14 @@ EVENT_TEMPLATES: dict[tuple[EventKind, str], Template] = {
         "Lý do: {reason}.",
         "Ho so {code} khong duoc tiep nhan. Vui long xem Phieu tu choi (Mau 03) hoac lien "
         "he noi nop ho so."),
+    # The last notice: helper I5 adds the rating link (engine.ratings.rating_url) as the body's
+    # last line, with its field in FIELDS and in event_fields.
+    (EventKind.RETURNED, APPLICANT): Template(
+        "Hồ sơ {code} đã trả kết quả",
+        "Kính gửi: {applicant},\nKết quả giải quyết hồ sơ {code} («{procedure}») đã được trả "
+        "{handover}.\nMời Ông/Bà đánh giá mức độ hài lòng (một lần cho mỗi hồ sơ): "
+        "{lookup_url}#danh-gia",
+        "Ho so {code} da tra ket qua. Cam on Ong/Ba da su dung dich vu."),
 }
 
 
@@ -199,6 +218,33 @@ MOVE_TEMPLATES: dict[str, Template] = {
 }
 
 
+#: An online submission (status 1, docs/online.md): the applicant gets the code and the
+#: secret to follow the dossier and, if asked, upload a supplement. Not an ``EventKind``: it
+#: is written by the submission itself (``service/api/submissions.py``), keyed by its event.
+SUBMITTED = "submitted"
+SUBMITTED_LABEL = "Đã nộp hồ sơ trực tuyến"
+SUBMITTED_TEMPLATE = Template(
+    "Hồ sơ {code} đã được nộp trực tuyến",
+    "Kính gửi: {applicant},\nHồ sơ «{procedure}» của Ông/Bà đã được gửi đến {receiving}, "
+    "mã hồ sơ {code}, mã tra cứu {secret}.\nHồ sơ chưa được tiếp nhận: cán bộ sẽ kiểm tra và "
+    "báo kết quả; thời hạn giải quyết tính từ khi tiếp nhận.\nTra cứu: {lookup}",
+    "Ho so {code} da nop truc tuyen. Ma tra cuu: {secret}. Tra cuu: {lookup}")
+
+
+def drafts_for_submission(session: Session, dossier: Dossier, *, seq: int, lookup: str,
+                          channels: ApplicantChannels | None = None,
+                          directory: Directory | None = None) -> list[Draft]:
+    """The applicant's message of an online submission (e-mail; SMS when switched on)."""
+    addresses = applicant_addresses(dossier, channels or ApplicantChannels())
+    if not addresses:
+        return []
+    fields = {**event_fields(dossier, directory or Directory(session), reason=None, facts={}),
+              "secret": dossier.secret, "lookup": lookup}
+    common = {"dossier_code": dossier.code, "rung": event_rung(seq), "kind": SUBMITTED}
+    return _drafts(dossier, fields, common, {"event_seq": seq}, addresses, SUBMITTED_TEMPLATE,
+                   [], None)
+
+
 def kind_label(kind: str) -> str:
     """The Vietnamese name of a message's kind (a finding or an event); other kinds (e.g. the
     national portal's) as they are."""
@@ -207,6 +253,8 @@ def kind_label(kind: str) -> str:
             return enum(kind).label_vi
     if kind == APPOINTMENT_MOVED:
         return APPOINTMENT_MOVED_LABEL
+    if kind == SUBMITTED:
+        return SUBMITTED_LABEL
     return kind
 
 
@@ -290,16 +338,9 @@ def drafts_for_finding(session: Session, finding: Finding, *,
 
 # ----- events (the lifecycle) -----------------------------------------------------------------
 
-def _listing(value: Any) -> str:
-    """A list of missing items as one line; anything else as text."""
-    if isinstance(value, list | tuple):
-        return "; ".join(str(v.get("name", v)) if isinstance(v, Mapping) else str(v)
-                         for v in value)
-    return str(value or "")
-
-
 def event_fields(dossier: Dossier, directory: Directory, *, reason: str | None,
-                 facts: Mapping[str, Any]) -> dict[str, Any]:
+                 facts: Mapping[str, Any], base_url: str = DEFAULT_PUBLIC_BASE_URL
+                 ) -> dict[str, Any]:
     method = dossier.return_method
     directory.learn_names(dossier.competent_agency, dossier.receiving_agency,
                           dossier.returning_agency)
@@ -314,9 +355,13 @@ def event_fields(dossier: Dossier, directory: Directory, *, reason: str | None,
         # apologise moved the appointment to the new date (the legal due date stays)
         "new_due": day_text(dossier.appointment_date),
         "reason": reason or "không ghi lý do",
-        "missing": _listing(facts.get("missing")) or "xem phiếu yêu cầu bổ sung",
+        "missing": listing(facts.get("missing")) or "xem phiếu yêu cầu bổ sung",
         "return_method": (ReturnMethod(method).label_vi
                           if method in ReturnMethod._value2member_map_ else method),
+        "secret": " ".join(dossier.secret[i:i + 4] for i in range(0, len(dossier.secret), 4)),
+        "lookup_url": lookup_url(base_url, dossier.code, dossier.secret),
+        "document_url": document_url(base_url, dossier.code, Form.APOLOGY.value, dossier.secret),
+        "handover": handover_text(dossier),
     }
 
 
@@ -329,40 +374,48 @@ def drafts_for_event(session: Session, kind: EventKind, dossier: Dossier, *, seq
                      reason: str | None = None, facts: Mapping[str, Any] | None = None,
                      at_reception: bool = False, actor_id: str | None = None,
                      channels: ApplicantChannels | None = None,
-                     directory: Directory | None = None) -> list[Draft]:
+                     directory: Directory | None = None,
+                     documents: Iterable[IssuedDocument] = ()) -> list[Draft]:
     """The messages a lifecycle event writes: to the applicant on ``channels``, and for a
     new appointment or a result ready to the clerks of the returning counter, who hand the
     result over (ND 61 Art 19(9): the one-stop unit is told of the new date), not to the
-    actor."""
+    actor. ``documents``: the forms the action issued (the apology's Form 04 goes with its
+    e-mail, :func:`attachment`)."""
     directory = directory or Directory(session)
-    addresses = applicant_addresses(dossier, channels or ApplicantChannels())
+    channels = channels or ApplicantChannels()
+    addresses = applicant_addresses(dossier, channels)
     staff_template = EVENT_TEMPLATES.get((kind, STAFF))
     staff = ([n for n in directory.staff(dossier.returning_agency, Role.CLERK) if n != actor_id]
              if staff_template is not None else [])
     if not addresses and not staff:
         return []  # nobody to tell: not even the agencies' names are read
-    fields = event_fields(dossier, directory, reason=reason, facts=dict(facts or {}))
+    fields = event_fields(dossier, directory, reason=reason, facts=dict(facts or {}),
+                          base_url=channels.base_url)
     common = {"dossier_code": dossier.code, "rung": event_rung(seq), "kind": kind.value}
     citizen = EVENT_TEMPLATES[(kind, AT_RECEPTION if at_reception else APPLICANT)]
+    extras = attachment(kind, dossier, documents, channels.base_url)
     return _drafts(dossier, fields, common, {"event_seq": seq}, addresses, citizen,
-                   staff, staff_template)
+                   staff, staff_template, extras=extras)
 
 
 def _drafts(dossier: Dossier, fields: Mapping[str, Any], common: Mapping[str, Any],
             payload: Mapping[str, Any], addresses: list[tuple[Channel, str]],
-            citizen: Template, staff: list[str], staff_template: Template | None,
+            citizen: Template, staff: list[str], staff_template: Template | None, *,
+            extras: tuple[Mapping[str, Any], Mapping[str, Any]] = ({}, {}),
             ) -> list[Draft]:
-    """The applicant's e-mail / SMS and the staff's in-app messages of one event."""
+    """The applicant's e-mail / SMS and the staff's in-app messages of one event;
+    ``extras``: what the e-mail's and the webhook's payloads add (:func:`attachment`)."""
     drafts: list[Draft] = []
     subject, body, sms = render(citizen, fields)
     for channel, address in addresses:
         if channel is Channel.EMAIL:
             drafts.append(Draft(channel=channel, recipient=address, subject=subject,
-                                body=body + APPLICANT_FOOTER, payload=dict(payload), **common))
+                                body=body + APPLICANT_FOOTER,
+                                payload={**payload, **extras[0]}, **common))
         else:
             drafts.append(Draft(channel=channel, recipient=address, subject=subject,
-                                body=sms or subject, payload={**payload, "sms": True},
-                                **common))
+                                body=sms or subject,
+                                payload={**payload, "sms": True, **extras[1]}, **common))
     if staff and staff_template is not None:
         subject, body, _ = render(staff_template, fields)
         drafts += [Draft(channel=Channel.IN_APP, recipient=name, subject=subject, body=body,
@@ -389,7 +442,8 @@ def drafts_for_move(session: Session, dossier: Dossier, *, dossier_version: int,
     staff = directory.staff(dossier.returning_agency, Role.CLERK)
     if not addresses and not staff:
         return []
-    fields = {**event_fields(dossier, directory, reason=None, facts={}),
+    fields = {**event_fields(dossier, directory, reason=None, facts={},
+                             base_url=(channels or ApplicantChannels()).base_url),
               "old_appointment": day_text(old_appointment), "change": reason}
     common = {"dossier_code": dossier.code, "rung": move_rung(dossier_version),
               "kind": APPOINTMENT_MOVED}

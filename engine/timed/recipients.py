@@ -179,6 +179,8 @@ def finding_recipients(session: Session, finding: Finding, directory: Directory)
 # ----- the applicant --------------------------------------------------------------------------
 
 _TRUE = {"1", "true", "yes", "on"}
+PUBLIC_BASE_URL_ENV = "MOTCUA_PUBLIC_BASE_URL"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
 _FALSE = {"0", "false", "no", "off"}
 
 
@@ -201,11 +203,16 @@ class ApplicantChannels:
 
     email: bool = True
     sms: bool = False
+    #: Where citizens reach the server (``MOTCUA_PUBLIC_BASE_URL``, as the receipt's QR code):
+    #: the lookup link and the documents' links in the applicant's messages.
+    base_url: str = DEFAULT_PUBLIC_BASE_URL
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ApplicantChannels:
         return cls(email=_flag(env, "MOTCUA_NOTIFY_APPLICANT_EMAIL", True),
-                   sms=_flag(env, "MOTCUA_NOTIFY_APPLICANT_SMS", False))
+                   sms=_flag(env, "MOTCUA_NOTIFY_APPLICANT_SMS", False),
+                   base_url=(env.get(PUBLIC_BASE_URL_ENV, "").strip()
+                             or DEFAULT_PUBLIC_BASE_URL).rstrip("/"))
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from engine import lifecycle
 from engine.calendar.store import load_calendar
 from engine.deadline import receipt_warning
-from engine.lifecycle import backdating, idempotency
+from engine.lifecycle import backdating, idempotency, postal
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.queries import dossier_search
 from engine.lifecycle.states import TERMINAL, Action, Channel, ReturnMethod, State
@@ -105,6 +105,12 @@ class ReceiveIn(NfcModel):
     competent_agency: str | None = Field(None, max_length=64)
     returning_agency: str | None = Field(None, max_length=64)
     return_method: ReturnMethod = ReturnMethod.COUNTER
+    postal_delivered_on: date | None = Field(
+        None, description="Hồ sơ nộp qua bưu chính (channel=postal, bắt buộc): ngày bưu điện "
+                          "giao hồ sơ đến Bộ phận Một cửa. Thời hạn vẫn tính từ lúc tiếp nhận.")
+    recipient_address: str | None = Field(
+        None, max_length=500, description="Địa chỉ nhận kết quả qua bưu chính, nếu khác địa chỉ "
+                                          "của người nộp")
     sets_count: int = Field(1, ge=1, le=100)
     online: bool = Field(False, description="Ghi nhận hồ sơ nộp trực tuyến (chưa tiếp nhận)")
     received_at: AwareDatetime | None = Field(
@@ -198,7 +204,8 @@ def receive(body: ReceiveIn, request: Request, response: Response, session: Sess
             components=[c.model_dump() for c in body.components], channel=body.channel,
             competent_agency=body.competent_agency, returning_agency=body.returning_agency,
             return_method=body.return_method.value, sets_count=body.sets_count, online=body.online,
-            at=at, backdate_reason=backdate_reason,
+            postal_delivered_on=body.postal_delivered_on,
+            recipient_address=body.recipient_address, at=at, backdate_reason=backdate_reason,
             idempotency_key=idempotency_key, request_id=request_id(request))
         session.commit()
         return result
@@ -218,7 +225,8 @@ def receive(body: ReceiveIn, request: Request, response: Response, session: Sess
                     appointment=dossier.appointment_date.isoformat()
                     if dossier.appointment_date else None,
                     due=dossier.due_date.isoformat() if dossier.due_date else None,
-                    warnings=warnings, replayed=result.replayed,
+                    warnings=warnings + postal.receipt_warnings(dossier),
+                    replayed=result.replayed,
                     dossier=dossier_detail(session, dossier))
 
 
@@ -386,6 +394,10 @@ def perform(code: str, action: Action, body: ActionIn, request: Request, session
     """Any lifecycle action; 409 on a concurrent change or an action illegal in this state
     (the problem document names the state and the allowed actions)."""
     _writer(user)
+    if action is Action.ATTACH:  # its event must name a stored file: only the upload route
+        raise Problem(422, "use-attachments-route",
+                      "Đính kèm tệp qua POST /api/v1/dossiers/{mã}/attachments (gửi kèm tệp), "
+                      "không qua thao tác chung.")
     at, backdate_reason = server_instant(user, body.at, body.backdate_reason)
     dossier = visible_dossier(session, user, code)
     check_choices(session, dossier, action, body.payload)  # people and agencies from the lists

@@ -23,12 +23,14 @@ from engine.timezone import to_local
 from engine.users import Role, User
 from service.api.schemas.reports import (
     Anomalies,
+    ChannelTargetsReport,
     Charts,
     Dashboard,
     Drill,
     DrillRow,
     ProcessingTime,
     Responsibility,
+    SatisfactionReport,
     Scoring,
 )
 from service.deps import SessionDep, require_roles
@@ -77,14 +79,19 @@ def drill_down(session: SessionDep, user: Reader, date_from: From, date_to: To,
                rows: Annotated[int, Query(ge=0, le=2000, description="Số hồ sơ mô tả đầy "
                                           "đủ (người nộp, thủ tục, ngày…), theo mã")] = 200
                ) -> Drill:
-    from engine.reports.drilldown import behind, describe
+    from engine.reports.drilldown import describe
+    from engine.reports.targets import behind_any
 
     period = _period(date_from, date_to)
-    if figure not in FIGURES:
-        raise Problem(422, "validation", f"Chỉ tiêu không hợp lệ: {figure}.",
-                      errors=[{"field": "figure", "message": "không hợp lệ"}])
-    found = behind(session, period, figure, by=by, key=key, where=visible_to(session, user),
-                   options=Options(withdrawn_counts_as_ended=not withdrawn_separate))
+    where, options = visible_to(session, user), Options(
+        withdrawn_counts_as_ended=not withdrawn_separate)
+    try:  # the clock's figures, the channel targets and satisfaction (not by step)
+        found = behind_any(session, period, figure, by=by, key=key, where=where,
+                           options=options)
+    except ValueError as exc:
+        field = "by" if "bước" in str(exc) else "figure"
+        raise Problem(422, "validation", f"Chỉ tiêu không hợp lệ: {exc}.",
+                      errors=[{"field": field, "message": "không hợp lệ"}]) from None
     return Drill(period=period.as_dict(), figure=figure, by=by.value, key=key,
                  count=len(found), codes=sorted(found), rows_limit=rows,
                  rows=[_drill_row(r.as_dict()) for r in describe(session, found, limit=rows)])
@@ -125,8 +132,11 @@ def export(fmt: ExportFormat, session: SessionDep, user: Reader, date_from: From
     where = visible_to(session, user)
     options = Options(withdrawn_counts_as_ended=not withdrawn_separate)
     if fmt is ExportFormat.csv:
+        from engine.reports.targets import targets
+
         fig = figures(session, period, by, where=where, options=options)
-        body = ("\ufeff" + to_csv(fig, vietnamese_header=True)).encode("utf-8")
+        body = ("\ufeff" + to_csv(fig, vietnamese_header=True, targets=targets(
+            session, period, by, where=where, options=options))).encode("utf-8")
     else:
         data = report_input(session, period, by, where=where, options=options)
         body = (_xlsx(data) if fmt is ExportFormat.xlsx
@@ -220,3 +230,37 @@ def scoring(session: SessionDep, user: Reader, date_from: From, date_to: To,
         include_dossiers=dossiers).as_dict())
 
 
+
+
+def _not_by_step(by: By) -> None:
+    if by is By.STEP:
+        raise Problem(422, "validation", "Chỉ tiêu kênh và mức độ hài lòng không tính theo "
+                      "bước xử lý.", errors=[{"field": "by", "message": "không hợp lệ"}])
+
+
+@router.get("/channel-targets", summary="Chỉ tiêu kênh: thủ tục, hồ sơ, xử lý và kết quả "
+            "trực tuyến")
+def channels(session: SessionDep, user: Reader, date_from: From, date_to: To,
+             by: By = By.NONE) -> ChannelTargetsReport:
+    """Share of procedures with online dossiers, of dossiers submitted online, of online
+    dossiers processed online (toàn trình) and of results returned online
+    (``engine.reports.channels``; drill-down: ``/drill?figure=online_procedures`` …)."""
+    from engine.reports.channels import channel_targets
+
+    _not_by_step(by)
+    return ChannelTargetsReport.model_validate(channel_targets(
+        session, _period(date_from, date_to), by, where=visible_to(session, user)).as_dict())
+
+
+@router.get("/satisfaction", summary="Mức độ hài lòng sau khi trả kết quả và QĐ 766 tiêu chí "
+            "5.4")
+def satisfied(session: SessionDep, user: Reader, date_from: From, date_to: To,
+              by: By = By.AGENCY, withdrawn_separate: bool = False) -> SatisfactionReport:
+    """The ratings given in the period per group (average, count, share ≥ 4, top reasons)
+    and QĐ 766 5.4 = 100 % − (late rate + dislike rate) (``engine.reports.satisfaction``)."""
+    from engine.reports.satisfaction import satisfaction
+
+    _not_by_step(by)
+    return SatisfactionReport.model_validate(satisfaction(
+        session, _period(date_from, date_to), by, where=visible_to(session, user),
+        options=Options(withdrawn_counts_as_ended=not withdrawn_separate)).as_dict())

@@ -51,6 +51,10 @@ def build_email(message: Outgoing, *, sender: str, sent_at: datetime | None = No
     if message.dossier_code:
         mail["X-MotCua-Dossier"] = message.dossier_code
     mail.set_content(message.body, charset="utf-8", cte="quoted-printable")
+    for item in message.attachments:  # the apology's Mẫu 04 as PDF
+        maintype, _, subtype = item.media_type.partition("/")
+        mail.add_attachment(item.content, maintype=maintype, subtype=subtype,
+                            filename=item.filename)
     return mail
 
 

@@ -40,6 +40,8 @@ class Outgoing:
     payload: dict[str, Any]
     created_at: datetime
     attempt: int
+    #: Files an e-mail carries (``service.delivery.attachments``), rendered after the claim.
+    attachments: tuple[Any, ...] = ()
 
     @classmethod
     def of(cls, row: OutboxMessage) -> Outgoing:

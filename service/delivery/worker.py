@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -38,6 +38,7 @@ from sqlmodel import Session
 
 from engine import outbox
 from engine.outbox import Channel, DeliveryState
+from service.delivery.attachments import Printer, attachments_for
 from service.delivery.mail import SmtpCourier
 from service.delivery.message import DeliveryError, Outgoing
 from service.delivery.settings import DeliverySettings
@@ -92,6 +93,7 @@ class Couriers:
         self._client = None
         self._lock = threading.Lock()
         self._noted: dict[tuple[str, str], float] = {}
+        self.printer = Printer()  # renders the forms e-mails carry (loads on first use)
 
     def time_to_note(self, where: str, channel: Channel) -> bool:
         """Whether to stamp the waiting reason on a waiting channel's rows now: once a minute
@@ -238,6 +240,17 @@ class _Tally:
                               errors=tuple(self.errors), **self.counts)
 
 
+def _with_attachments(open_session: Callable[[], Session], couriers: Couriers,
+                      message: Outgoing) -> Outgoing:
+    """An e-mail with the files its payload references, rendered now (outside the claim's
+    transaction, in a read session of its own)."""
+    if message.channel != Channel.EMAIL or "attach" not in message.payload:
+        return message
+    files = attachments_for(open_session, couriers.printer, message.dossier_code,
+                            message.payload)
+    return replace(message, attachments=files)
+
+
 def deliver_due(source: SessionSource, *, worker: str, now: datetime | None = None,
                 limit: int = 50, settings: DeliverySettings | None = None,
                 couriers: Couriers | None = None) -> DeliveryReport:
@@ -273,6 +286,7 @@ def _deliver_batch(open_session: Callable[[], Session], couriers: Couriers, *, w
     unroutable = []
     for message in batch:
         try:
+            message = _with_attachments(open_session, couriers, message)
             routes[couriers.route(message)].append(message)
         except DeliveryError as exc:
             unroutable.append(Outcome(message.id, message.key, "failed", exc.reason,

@@ -16,8 +16,9 @@ from engine.clock import Classification, EventKind
 from engine.clock import Flag as ClockFlag
 from engine.deadline import TimeUnit
 from engine.forms import Form as LegalForm  # fastapi's Form reads posted fields
-from engine.lifecycle.states import Channel, LifecycleFlag
+from engine.lifecycle.states import Channel, LifecycleFlag, ReturnMethod
 from engine.lifecycle.urgency import Urgency
+from engine.outbox import Channel as MessageChannel
 from engine.timezone import now_local
 from engine.users import Role, User
 from service.clientip import client_address
@@ -45,7 +46,8 @@ NAV = {
                  ("/quan-tri/danh-muc", "Danh mục thủ tục"),
                  ("/quan-tri/thong-bao", "Thông báo gửi lỗi")],
 }
-PUBLIC_NAV = [("/", "Tra cứu hồ sơ"), ("/tinh-han", "Tính ngày hẹn")]
+PUBLIC_NAV = [("/", "Tra cứu hồ sơ"), ("/nop-ho-so", "Nộp hồ sơ trực tuyến"),
+              ("/tinh-han", "Tính ngày hẹn")]
 
 
 class LoginRequired(Exception):
@@ -74,6 +76,8 @@ VOCAB = {
     "flag": {f.value: f.label_vi for f in (*ClockFlag, *LifecycleFlag)},
     "unit": {u.value: u.label_vi for u in TimeUnit},
     "channel": {c.value: c.label_vi for c in Channel},
+    "return_method": {m.value: m.label_vi for m in ReturnMethod},
+    "notice": {c.value: c.applicant_label_vi for c in MessageChannel},
     "level": {lv.value: lv.label_vi for lv in Level},
 }
 
@@ -182,6 +186,13 @@ def citizen_lookup(request: Request, session: SessionDep,
         return page
     return render(request, "lookup.html", None, active="/", result=result, code=code,
                   secret=secret, error=None)
+
+
+@router.get("/nop-ho-so", response_class=HTMLResponse)
+def submit_online(request: Request, session: SessionDep) -> HTMLResponse:
+    """Nộp hồ sơ trực tuyến: the citizen's form without login (docs/online.md "Pages"); the
+    page itself calls the public submission API, so it needs nothing from the server here."""
+    return render(request, "submit.html", web_user(request, session), active="/nop-ho-so")
 
 
 @router.get("/tinh-han", response_class=HTMLResponse)

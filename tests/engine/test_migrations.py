@@ -64,14 +64,17 @@ def test_models_match_the_migrations(db_engine):
     import engine.access
     import engine.agencies
     import engine.calendar.journal
+    import engine.files.models
     import engine.leases
     import engine.lifecycle.models
     import engine.outbox
     import engine.procedures
+    import engine.ratings
     import engine.readjournal
     import engine.reports.snapshots
     import engine.timed.runs
-    import engine.users  # noqa: F401  (register every table on SQLModel.metadata)
+    import engine.users  # noqa: F401
+    import service.pow  # noqa: F401  (register every table on SQLModel.metadata)
 
     def ours(name, type_, _parent):
         return type_ != "table" or name != "alembic_version"

@@ -14,7 +14,9 @@ PASSWORD = "mat-khau-thu-nghiem"
 
 
 @pytest.fixture
-def client(database_url, db_engine):
+def client(database_url, db_engine, tmp_path, monkeypatch):
+    # attachments go to this test's folder, never ./motcua-files of the checkout
+    monkeypatch.setenv("MOTCUA_FILES_DIR", str(tmp_path / "files"))
     with session_scope(db_engine) as session:
         load_into(session)
     with session_scope(db_engine) as session:

@@ -58,7 +58,8 @@ def exercise(operation, headers: dict[str, str]) -> None:
     check()
 
 
-def test_every_route_answers_a_real_dossier_in_its_declared_shape(client):
+def test_every_route_answers_a_real_dossier_in_its_declared_shape(client, tmp_path,
+                                                                   monkeypatch):
     schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
     clerk, officer, leader, auditor, admin = (
         login(client, u) for u in ("clerk", "officer", "leader", "auditor", "admin"))
@@ -74,6 +75,15 @@ def test_every_route_answers_a_real_dossier_in_its_declared_shape(client):
     received = call("POST", "/api/v1/dossiers", clerk, json=EXAMPLE)
     code = received["code"]
     one = f"/api/v1/dossiers/{code}"
+    from engine.files.settings import blob_store, file_settings
+
+    files = file_settings({"MOTCUA_FILES_DIR": str(tmp_path)})
+    client.app.state.files = (files, blob_store(files))  # attachments: a folder of the test's
+    call("POST", "/api/v1/dossiers/{code}/attachments", clerk, path=f"{one}/attachments",
+         files={"file": ("scan.pdf", b"%PDF-1.7\n" + b"x" * 100)}, data={"kind": "scan"})
+    call("GET", "/api/v1/dossiers/{code}/attachments", clerk, path=f"{one}/attachments")
+    call("GET", "/api/v1/public/dossiers/{code}/attachments",
+         path=f"/api/v1/public/dossiers/{code}/attachments", params={"secret": received["secret"]})
     for headers, action, body in [
         (clerk, "transfer", {}), (leader, "assign", {"payload": {"assignee": "officer"}}),
         (officer, "forward", {}), (leader, "finish", {}),
@@ -150,9 +160,42 @@ def test_every_route_answers_a_real_dossier_in_its_declared_shape(client):
     call("POST", "/api/v1/admin/deliveries/{message_id}/retry", admin,
          path=f"/api/v1/admin/deliveries/{failed}/retry")
 
+    # Issue 16: the citizen's side — rating the returned dossier, submitting online, a
+    # supplement before receipt uploaded with the secret; the channel and satisfaction reports.
+    call("GET", "/api/v1/public/rating-reasons")
+    call("POST", "/api/v1/public/dossiers/{code}/rating",
+         path=f"/api/v1/public/dossiers/{code}/rating",
+         json={"secret": received["secret"], "score": 4, "reasons": ["time"]})
+    monkeypatch.setenv("MOTCUA_POW_BITS", "4")
+    from service import pow as hashcash
+
+    call("GET", "/api/v1/public/procedures", params={"q": "khai sinh"})
+    call("GET", "/api/v1/public/procedures/{code}", path="/api/v1/public/procedures/1.004873")
+    issued = call("GET", "/api/v1/public/submissions/challenge")
+    pdf = b"%PDF-1.4\n" + b"x" * 500
+    online = call("POST", "/api/v1/public/submissions", headers={
+        "X-PoW-Challenge": issued["challenge"],
+        "X-PoW-Nonce": hashcash.solve(issued["challenge"], issued["bits"])},
+        data={"submission": json.dumps({
+            "procedure": "1.004873", "return_method": "counter",
+            "competent_agency": "000.00.31.H26",
+            "applicant": {"name": "Trần Văn Bình", "phone": "0912345678",
+                          "id_number": "031095004321"}})},
+        files={"file-1": ("to-khai.pdf", pdf, "application/pdf")})
+    call("POST", "/api/v1/dossiers/{code}/actions/{action}", clerk,
+         path=f"/api/v1/dossiers/{online['code']}/actions/request_supplement",
+         json={"reason": "Tờ khai bị mờ", "payload": {"missing": [{"name": "Tờ khai"}]}})
+    call("POST", "/api/v1/public/dossiers/{code}/supplements",
+         path=f"/api/v1/public/dossiers/{online['code']}/supplements",
+         headers={"X-Dossier-Secret": online["secret"]},
+         files={"file-1": ("to-khai-ro.pdf", pdf + b"2", "application/pdf")})
+    for template in ("/api/v1/reports/channel-targets", "/api/v1/reports/satisfaction"):
+        call("GET", template, auditor, params=PERIOD)
+
     json_routes = {(op.method.upper(), op.path) for op in
                    (result.ok() for result in schema.get_all_operations())
-                   if not op.path.endswith((".pdf", "/export.{fmt}", "/logout"))}
+                   if not op.path.endswith((".pdf", "/export.{fmt}", "/logout",
+                                            "/attachments/{attachment_id}"))}
     assert json_routes - checked == set()
 
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 #: The routes that do not answer JSON: PDFs, the report files, and a 204 without a body.
 NOT_JSON = {("get", "/api/v1/dossiers/{code}/documents/{form}.pdf"),
             ("get", "/api/v1/reports/export.{fmt}"),
-            ("post", "/api/v1/auth/logout")}
+            ("post", "/api/v1/auth/logout"),
+            # a dossier's files: PDF, JPEG or PNG bytes (service/api/attachments.py)
+            ("get", "/api/v1/dossiers/{code}/attachments/{attachment_id}"),
+            ("get", "/api/v1/public/dossiers/{code}/attachments/{attachment_id}"),
+            # the applicant's issued forms as PDF (service/api/public_documents.py)
+            ("get", "/api/v1/public/dossiers/{code}/documents/{form}.pdf")}
 
 
 def named_model(schema: dict, components: dict) -> dict | None:

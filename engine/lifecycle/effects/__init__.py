@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from engine.lifecycle import postal
 from engine.lifecycle.context import ActionContext
-from engine.lifecycle.effects import ending, processing, reception, supplement
+from engine.lifecycle.effects import attaching, ending, processing, reception, supplement
 from engine.lifecycle.states import Action
 
 A = Action
@@ -41,6 +42,8 @@ EFFECTS: dict[Action, Effect] = {
     A.FINISH: ending.on_finish, A.RETURN_RESULT: ending.on_return_result,
     A.CORRECT_RESULT: ending.on_correct_result, A.REFUSE: ending.on_refuse,
     A.STOP: ending.on_stop, A.WITHDRAW: ending.on_withdraw,
+    A.RECORD_POSTAL_DELIVERY: postal.on_record_postal_delivery,
+    A.ATTACH: attaching.on_attach,
 }
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from engine.clock import EventKind, stored_events
 from engine.forms import Form, form_set_for
+from engine.lifecycle import postal
 from engine.lifecycle.context import ActionContext
 from engine.lifecycle.documents import form_day, issue
 from engine.lifecycle.errors import InvalidInput
 from engine.lifecycle.handoffs import close_step, counter_step, open_step, processing_steps
 from engine.lifecycle.projection import record_clock
-from engine.lifecycle.states import LifecycleFlag
+from engine.lifecycle.states import LifecycleFlag, ReturnMethod
 
 
 def on_finish(ctx: ActionContext) -> None:
@@ -31,6 +32,14 @@ def on_finish(ctx: ActionContext) -> None:
 
 
 def on_return_result(ctx: ActionContext) -> None:
+    """Status 10. By post, the instant is the hand-over to the post office, with the tracking
+    number and address (``engine.lifecycle.postal``)."""
+    method = postal.return_method(ctx)
+    if method is ReturnMethod.POST:
+        postal.hand_over(ctx)
+    else:
+        postal.refuse_postal_fields(ctx, method)
+    ctx.dossier.return_method = method.value
     ctx.dossier.returned_at = ctx.at
     ctx.dossier.collected_by = ctx.payload.get("collected_by") or ctx.dossier.applicant_name
     # A corrected result handed back again is not a second end of processing (T14).

@@ -48,6 +48,18 @@ class RegisterEntry(Public):
     number: int | None
 
 
+class PostalFacts(Public):
+    """The postal channel (*bưu chính công ích*, docs/lifecycle.md): the day the post office
+    delivered a dossier sent by post, and a result sent by post — the address, the tracking
+    number of the hand-over (at ``returned_at``) and the day it was delivered."""
+
+    dossier_delivered_on: Day | None
+    recipient_address: str | None
+    tracking_number: str | None
+    handed_over_at: Instant | None
+    result_delivered_on: Day | None
+
+
 class DossierSummary(Public):
     """A dossier without its trail: what a list shows."""
 
@@ -66,6 +78,8 @@ class DossierSummary(Public):
     applicant: ApplicantPublic
     components: list[Component]
     limit: Limit
+    #: when an online dossier was submitted (national status 1); None at the counter
+    submitted_at: Instant | None = None
     received_at: Instant | None
     transfer_due_at: Instant | None
     original_due: Day | None
@@ -76,6 +90,9 @@ class DossierSummary(Public):
     end_kind: str | None
     returned_at: Instant | None
     collected_by: str | None
+    return_method: str = Field(description="counter | post | online")
+    postal: PostalFacts | None = Field(
+        None, description="Chỉ khi nộp hoặc trả kết quả qua bưu chính")
     supplement_requests: int
     apologies: int
     flags: list[str]

@@ -21,6 +21,26 @@ class PublicMove(Public):
     new_appointment: Day | None
 
 
+class PublicRating(Public):
+    """The rating the applicant gave after return (``service/api/ratings.py``)."""
+
+    score: int
+    score_label: str
+    reasons: list[str]
+    reason_labels: list[str]
+    comment: str
+    rated_at: Instant
+
+
+class PublicSupplement(Public):
+    """What the applicant must add before the online dossier is received (Mẫu 02, once and
+    fully): the reason, the items, and the components a file may be sent for."""
+
+    reason: str
+    missing: list[str]
+    components: list[dict[str, str]]
+
+
 class PublicStatus(Public):
     code: str
     procedure: str
@@ -31,3 +51,9 @@ class PublicStatus(Public):
     returned_at: Instant | None
     steps: list[PublicStep]
     appointment_moves: list[PublicMove]
+    #: the rating after return (issue 16, ``engine.ratings``): may it be rated now, and the
+    #: rating given (score, reasons, comment — never who gave it)
+    rateable: bool = False
+    rating: PublicRating | None = None
+    #: an online dossier awaiting a supplement before receipt (issue 16, docs/online.md)
+    supplement: PublicSupplement | None = None

@@ -35,6 +35,8 @@ class ApologyCounts(Public):
     in_time: int
     late: int
     missing: int
+    #: of in_time + late: the letter was delivered to the applicant (e-mail or SMS)
+    reached: int
 
 
 class FigureTotals(Public):
@@ -195,3 +197,69 @@ class Scoring(Public):
     officers: list[Score]
     agencies: list[Score]
     dossiers: list[DossierScore] | None = None
+
+
+class ChannelTargets(Public):
+    """The channel targets of one group (``engine.reports.channels``); rates 0–1 or null."""
+
+    procedures: int
+    procedures_online: int
+    received: int
+    received_online: int
+    online_returned: int
+    online_returned_online: int
+    returned: int
+    returned_online: int
+    procedures_online_rate: float | None
+    online_rate: float | None
+    processed_online_rate: float | None
+    online_result_rate: float | None
+
+
+class ChannelTargetsGroup(Public):
+    key: str
+    label: str
+    targets: ChannelTargets
+
+
+class ChannelTargetsReport(Public):
+    period: PeriodRange
+    by: str
+    totals: ChannelTargets
+    groups: list[ChannelTargetsGroup]
+
+
+class TopReason(Public):
+    code: str
+    label: str
+    count: int
+
+
+class Satisfaction(Public):
+    """Ratings given in the period (``count``, ``average`` 1–5, ``satisfied``: ≥ 4,
+    ``disliked``: ≤ the dislike setting) and QĐ 766 5.4 over criterion 2.1's dossiers."""
+
+    count: int
+    average: float | None
+    satisfied: int
+    satisfied_rate: float | None
+    disliked: int
+    top_reasons: list[TopReason]
+    population_766: int
+    late_766: int
+    disliked_766: int
+    indicator_5_4: float | None
+
+
+class SatisfactionGroup(Public):
+    key: str
+    label: str
+    satisfaction: Satisfaction
+
+
+class SatisfactionReport(Public):
+    period: PeriodRange
+    by: str
+    dislike_max: int
+    totals: Satisfaction
+    groups: list[SatisfactionGroup]

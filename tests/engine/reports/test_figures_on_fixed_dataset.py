@@ -72,7 +72,7 @@ def test_dashboard_json_has_exactly_the_contract_shape(dataset):
                                    "apology"]
     assert list(doc["totals"]["ended"]) == ["early", "on_time", "late"]
     assert list(doc["totals"]["pending"]) == ["within", "late"]
-    assert list(doc["totals"]["apology"]) == ["in_time", "late", "missing"]
+    assert list(doc["totals"]["apology"]) == ["in_time", "late", "missing", "reached"]
     assert doc["totals"]["received"] == 18
     for group in doc["groups"]:
         assert list(group) == ["key", "totals"]

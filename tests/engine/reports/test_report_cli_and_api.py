@@ -55,7 +55,7 @@ def test_json_output_has_exactly_the_dashboard_shape(dataset, database_url):
         "received": 18, "carried_over": 1, "ended": {"early": 5, "on_time": 5, "late": 5},
         "pending": {"within": 2, "late": 2}, "withdrawn": 1, "refused": 1,
         "on_time_rate_766": pytest.approx(10 / 19), "closed_on_time_rate": pytest.approx(10 / 15),
-        "apology": {"in_time": 1, "late": 1, "missing": 5}}
+        "apology": {"in_time": 1, "late": 1, "missing": 5, "reached": 0}}
     assert [g["key"] for g in doc["groups"]] == sorted(g["key"] for g in doc["groups"])
 
 
@@ -66,8 +66,13 @@ def test_csv_table_and_drill(dataset, database_url):
     assert rows[-1]["received"] == "18" and rows[-1]["ended_late"] == "5"
     table = cli(database_url, *ARGS, "--format", "table")
     assert table.exit_code == 0 and "Tổng cộng" in table.output
+    assert {"procedures_online_rate", "indicator_5_4"} <= set(rows[-1])  # as the dashboard's
     drill = cli(database_url, *ARGS, "--kind", "drill", "--figure", "pending_late")
     assert drill.output.split() == ["m-awaiting-supplement", "m-pending-late"]
+    online = cli(database_url, *ARGS, "--kind", "drill", "--figure", "online_procedures")
+    assert online.exit_code == 0, online.output
+    by_step = cli(database_url, *ARGS, "--kind", "drill", "--figure", "rated", "--by", "step")
+    assert by_step.exit_code != 0 and "bước xử lý" in by_step.output
     anomalies = json.loads(cli(database_url, *ARGS, "--kind", "anomalies", "--format",
                                "json").output)
     assert {a["kind"] for a in anomalies["anomalies"]} >= {"supplement_repeated",
@@ -81,7 +86,9 @@ def test_xlsx_is_readable(dataset, database_url, tmp_path):
     result = cli(database_url, *ARGS, "--by", "field", "--format", "xlsx", "-o", str(out))
     assert result.exit_code == 0, result.output
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Tổng hợp", "Biểu II.06a", "Thời gian TB", "Định nghĩa"]
+    # the same workbook as the dashboard's download: the channel targets and satisfaction too
+    assert wb.sheetnames == ["Tổng hợp", "Biểu II.06a", "Thời gian TB", "Chỉ tiêu kênh",
+                             "Hài lòng", "Định nghĩa"]
     rows = list(wb["Biểu II.06a"].iter_rows(values_only=True))
     assert rows[0][0] == "Biểu số II.06a/VPCP/KSTT"
     total = rows[-1]

@@ -84,7 +84,9 @@ def test_a_receipt_tells_the_applicant_by_email_and_sms_with_the_appointment(wor
     assert "Kính gửi: Nguyễn Văn An," in email.body
     assert f"Ngày hẹn trả kết quả: {dossier.appointment_date:%d/%m/%Y}." in email.body
     assert "«Cấp giấy phép thử nghiệm»" in email.body and "09:00 ngày 03/03/2025" in email.body
-    assert dossier.secret not in email.body  # the lookup secret stays on paper
+    # the applicant's own address gets the lookup secret and link (an online applicant has no
+    # paper receipt; docs/notifications.md)
+    assert f"k={dossier.secret}" in email.body and "Ma tra cuu: " in sms.body
     assert sms.body.startswith(f"Ho so {dossier.code} da duoc tiep nhan")
     assert all(r.state == DeliveryState.PENDING and r.next_attempt_at == local(
         "2025-03-03T09:00") for r in rows)
@@ -162,8 +164,8 @@ def test_supplement_apology_and_refusal_say_what_the_forms_say(world):
        payload={"missing": ["Bản sao giấy tờ tùy thân (bản rõ nét)", "Đơn đề nghị"]})
     [email] = messages(world, kind="supplement_requested", channel="email")
     assert "Lý do: Bản sao bị mờ." in email.body
-    assert ("Nội dung cần bổ sung: Bản sao giấy tờ tùy thân (bản rõ nét); Đơn đề nghị."
-            in email.body)
+    assert ("Nội dung cần bổ sung, hoàn thiện (Mẫu 02):\n1. Bản sao giấy tờ tùy thân (bản rõ "
+            "nét)\n2. Đơn đề nghị\n" in email.body)
     do(world, code, "receive_supplement", CLERK, "2025-03-06T09:00")
     do(world, code, "apologise", LEADER, "2025-03-10T10:00", reason="Cần xác minh thêm",
        payload={"new_due": "2025-03-24"})

@@ -1,0 +1,200 @@
+"""Where the bytes of attachments live: a content-addressed blob store (*kho tệp*).
+
+A dossier's files — the components an applicant uploads online, the scans a clerk makes at the
+counter, the result document — are kept by the SHA-256 of their bytes: the name *is* the
+content, so a file cannot change under its record, two uploads of the same scan are stored
+once, and the dossier's hash-chained journal can cover a file by naming its hash.
+
+The store only keeps bytes. What a file is for (which dossier, which component, who uploaded
+it) is a database row (``engine.files.models``), written in the same transaction as the action
+that brings the file; a blob no row names is an orphan that :meth:`BlobStore.delete` may remove.
+
+Uploads are streamed: :meth:`BlobStore.put` takes an iterable of chunks, hashes and writes them
+as they come, stops at ``max_bytes`` and checks the type from the first bytes (never the
+name), so a 50 MB upload never sits whole in memory and a refused one leaves nothing behind.
+
+The local store is the default (one server, a folder). Several servers share an S3-compatible
+store (MinIO) behind the same :class:`BlobStore` interface (``engine.files.s3``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+CHUNK = 64 * 1024
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class MediaType(StrEnum):
+    """The file types a dossier accepts (PDF for documents, JPEG/PNG for photos and scans)."""
+
+    PDF = "application/pdf"
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+
+    @property
+    def extension(self) -> str:
+        return {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[self.value]
+
+
+#: Magic numbers: what the first bytes of each accepted type are.
+_MAGIC: tuple[tuple[bytes, MediaType], ...] = (
+    (b"%PDF-", MediaType.PDF),
+    (b"\xff\xd8\xff", MediaType.JPEG),
+    (b"\x89PNG\r\n\x1a\n", MediaType.PNG),
+)
+
+
+def sniff(head: bytes) -> MediaType | None:
+    """The type of a file from its first bytes, or None when it is none we accept. The name a
+    browser sends is the uploader's word; an EXE renamed ``.pdf`` starts with ``MZ``."""
+    for magic, media_type in _MAGIC:
+        if head.startswith(magic):
+            return media_type
+    return None
+
+
+class FileRefused(ValueError):
+    """An upload that cannot be kept; the message is Vietnamese, ``code`` is for API clients."""
+
+    code = "file-refused"
+
+
+class EmptyFile(FileRefused):
+    code = "file-empty"
+
+    def __init__(self) -> None:
+        super().__init__("Tệp rỗng (0 byte): vui lòng chọn lại tệp.")
+
+
+class FileTooLarge(FileRefused):
+    code = "file-too-large"
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        super().__init__(f"Tệp lớn hơn giới hạn {_megabytes(max_bytes)} cho mỗi tệp.")
+
+
+class UnsupportedType(FileRefused):
+    code = "file-type"
+
+    def __init__(self) -> None:
+        super().__init__("Tệp không phải PDF, JPEG hoặc PNG (kiểm tra theo nội dung tệp, "
+                         "không theo tên).")
+
+
+def _megabytes(n: int) -> str:
+    value = n / (1024 * 1024)
+    return f"{value:.0f} MB" if value >= 1 else f"{n // 1024} KB"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    """What the store learnt while writing: the name (hash), the size and the sniffed type."""
+
+    sha256: str
+    size: int
+    media_type: MediaType
+
+
+class BlobStore(Protocol):
+    """Bytes by SHA-256. ``put`` is idempotent: storing the same bytes twice keeps one copy."""
+
+    def put(self, chunks: Iterable[bytes], *, max_bytes: int) -> StoredBlob: ...
+
+    def open(self, sha256: str) -> BinaryIO: ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def delete(self, sha256: str) -> None: ...
+
+
+def check_name(sha256: str) -> str:
+    """A blob name is 64 lowercase hex digits and nothing else: it becomes a path or a key."""
+    if not _SHA256.match(sha256):
+        raise ValueError("not a SHA-256 hex digest")
+    return sha256
+
+
+class HashingReader:
+    """Consume chunks once, hashing, counting and sniffing; raise on the first refusal. Shared
+    by every store so that the rules (empty, too large, wrong type) are one piece of code."""
+
+    def __init__(self, chunks: Iterable[bytes], max_bytes: int) -> None:
+        self._chunks, self.max_bytes = chunks, max_bytes
+        self._hash, self.size, self.media_type = hashlib.sha256(), 0, None
+        self._head = b""
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            if not chunk:
+                continue
+            self.size += len(chunk)
+            if self.size > self.max_bytes:
+                raise FileTooLarge(self.max_bytes)
+            if self.media_type is None:
+                self._head += chunk[:16]
+                if len(self._head) >= 8 or self._head.startswith(b"%PDF-"):
+                    self.media_type = sniff(self._head)
+                    if self.media_type is None:
+                        raise UnsupportedType()
+            self._hash.update(chunk)
+            yield chunk
+
+    def result(self) -> StoredBlob:
+        if self.size == 0:
+            raise EmptyFile()
+        media_type = self.media_type or sniff(self._head)
+        if media_type is None:
+            raise UnsupportedType()
+        return StoredBlob(self._hash.hexdigest(), self.size, media_type)
+
+
+class LocalBlobStore:
+    """Blobs as files under ``root/ab/cd/<sha256>``, written to a temporary file in the same
+    folder tree and renamed into place (atomic: a crash leaves a temporary file, never half a
+    blob under its name)."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        name = check_name(sha256)
+        return self.root / name[:2] / name[2:4] / name
+
+    def put(self, chunks: Iterable[bytes], *, max_bytes: int) -> StoredBlob:
+        incoming = self.root / "incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        reader = HashingReader(chunks, max_bytes)
+        handle, temporary = tempfile.mkstemp(dir=incoming, prefix="up-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                for chunk in reader:
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            blob = reader.result()
+            target = self.path(blob.sha256)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary, target)  # same bytes already there: replaced by equal bytes
+            return blob
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self.path(sha256).open("rb")
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def delete(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
