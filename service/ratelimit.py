@@ -152,21 +152,37 @@ class DbRateLimiter(_Buckets):
 
     def hit(self, key: str) -> float:
         """Record a hit; return 0 if allowed, else the seconds to wait (nothing recorded)."""
-        now, bucket = self.clock(), self.bucket(key)
+        return self.hit_all([key])
+
+    def hit_all(self, keys: list[str]) -> float:
+        """Record a hit on each key in one transaction (an applicant's phone and e-mail: one
+        commit, not one per key): 0 if every key allows it, else the longest wait, and then
+        nothing is recorded. Buckets are locked in sorted order, so two callers never wait
+        for each other's second lock."""
+        now = self.clock()
+        buckets = sorted({self.bucket(key) for key in keys})
+        if not buckets:
+            return 0.0
         with Session(self.engine) as session:
-            self._serialise(session, bucket)
-            session.add(RateLimitHit(bucket=bucket, at=now))
-            session.flush()  # SQLite: take the write lock before counting
-            recent = self._recent(session, bucket, now)
-            if len(recent) > self.limit:
+            waits = []
+            for bucket in buckets:
+                self._serialise(session, bucket)
+                session.add(RateLimitHit(bucket=bucket, at=now))
+                session.flush()  # SQLite: take the write lock before counting
+                recent = self._recent(session, bucket, now)
+                if len(recent) > self.limit:
+                    # The caller may pass once the limit-th most recent earlier hit leaves
+                    # the window. (This hit is not necessarily recent[0]: another process's
+                    # clock may run ahead.)
+                    earlier = list(recent)
+                    earlier.remove(min(recent, key=lambda at: abs(at - now)))
+                    waits.append(max(_seconds(earlier[self.limit - 1] + self.window - now),
+                                     1.0))
+            if waits:
                 session.rollback()
-                # The caller may pass once the limit-th most recent earlier hit leaves the
-                # window. (This hit is not necessarily recent[0]: another process's clock
-                # may run ahead.)
-                earlier = list(recent)
-                earlier.remove(min(recent, key=lambda at: abs(at - now)))
-                return max(_seconds(earlier[self.limit - 1] + self.window - now), 1.0)
-            self._expire(session, bucket, now)
+                return max(waits)
+            for bucket in buckets:
+                self._expire(session, bucket, now)
             session.commit()
             return 0.0
 
@@ -270,5 +286,4 @@ class Limits:
     def submit_contact_wait(self, contacts: list[str]) -> float:
         """The same per phone number and e-mail address of the applicant (normalised), once
         the form's fields are read; each is counted."""
-        waits = [self.submit_contact.hit(c) for c in contacts] if self.submit_contact else []
-        return max(waits, default=0.0)
+        return self.submit_contact.hit_all(contacts) if self.submit_contact else 0.0

@@ -214,3 +214,15 @@ def test_the_sliding_window_counts_only_recent_hits_and_deletes_old_ones(db_engi
     limiter.hit("b")
     limiter.reset("a")
     assert limiter.count("a") == 0 and limiter.count("b") == 1
+
+
+def test_hits_on_several_keys_count_together_or_not_at_all(db_engine):
+    """An applicant's phone and e-mail in one transaction: allowed only if both are, and a
+    refusal records neither (so the other key is not used up by a refused submission)."""
+    clock = Clock()
+    limiter = DbRateLimiter(db_engine, "c", limit=2, window=timedelta(days=1), clock=clock)
+    assert limiter.hit_all(["0912", "an@x.vn"]) == 0
+    assert limiter.hit("0912") == 0  # the phone is now at its limit
+    assert limiter.hit_all(["an@x.vn", "0912"]) > 0
+    assert (limiter.count("0912"), limiter.count("an@x.vn")) == (2, 1)
+    assert limiter.hit_all([]) == 0
