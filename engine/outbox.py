@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, func, or_, update
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, func, or_, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -48,17 +48,21 @@ class Channel(StrEnum):
     IN_APP = "in_app"  # the bell on every staff page; recipient = username
     EMAIL = "email"  # SMTP (MOTCUA_SMTP_*); recipient = an e-mail address
     WEBHOOK = "webhook"  # signed POST (MOTCUA_WEBHOOK_*); recipient = the target's name
+    #: the national portal's sync (MOTCUA_PORTAL_*; engine/sync/outbound.py): one record per
+    #: state change, sent in order per dossier (:func:`claim`); recipient = "portal"
+    PORTAL = "portal"
 
     @property
     def label_vi(self) -> str:
         return {"in_app": "Trong ứng dụng", "email": "Thư điện tử",
-                "webhook": "Webhook"}[self.value]
+                "webhook": "Webhook", "portal": "Cổng DVC quốc gia"}[self.value]
 
     @property
     def applicant_label_vi(self) -> str:
         """How the channel reads to a citizen ("sent by …"): the webhook carries SMS/Zalo."""
         return {"in_app": "thông báo trong ứng dụng", "email": "thư điện tử",
-                "webhook": "tin nhắn SMS"}[self.value]
+                "webhook": "tin nhắn SMS",
+                "portal": "Cổng Dịch vụ công quốc gia"}[self.value]
 
 
 class DeliveryState(StrEnum):
@@ -78,6 +82,9 @@ class DeliveryState(StrEnum):
 MAX_ATTEMPTS = 8
 #: How long a claimed row stays with its worker before another may take it over.
 CLAIM_SECONDS = 120
+#: The portal's messages not delivered yet, per dossier in order (migration 0018): what
+#: :func:`claim` looks up to keep a dossier's records in order.
+PORTAL_OPEN = "channel = 'portal' AND state <> 'delivered'"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -88,11 +95,14 @@ class OutboxMessage(SQLModel, table=True):
         UniqueConstraint("key", name="uq_outbox_message_key"),
         Index("ix_outbox_due", "state", "next_attempt_at"),
         Index("ix_outbox_inbox", "channel", "recipient", "read_at"),
+        Index("ix_outbox_portal_open", "dossier_code", "id", sqlite_where=text(PORTAL_OPEN),
+              postgresql_where=text(PORTAL_OPEN)),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    #: The uniqueness key (:func:`message_key`), also the message id a receiver sees.
-    key: str = Field(max_length=64)
+    #: The uniqueness key (:func:`message_key`, or the portal's ``portal:<code>:<seq>``),
+    #: also the message id a receiver sees.
+    key: str = Field(max_length=128)
     kind: str = Field(max_length=48)  # what happened or was found (docs/notifications.md)
     rung: str = Field(default="", max_length=32)  # which warning of a ladder ("" for events)
     channel: str = Field(max_length=16)
@@ -126,9 +136,14 @@ class Draft:
     step_seq: int | None = None
     rung: str = ""
     payload: Mapping[str, Any] | None = None
+    #: A key chosen by the caller instead of :func:`message_key` (the portal's record key,
+    #: ``portal:<code>:<seq>``, which the portal and the sync rate read as such).
+    own_key: str | None = None
 
     @property
     def key(self) -> str:
+        if self.own_key:
+            return self.own_key
         return message_key(self.dossier_code, self.step_seq, self.kind, self.rung,
                            Channel(self.channel), self.recipient)
 
@@ -183,14 +198,19 @@ def claim(session: Session, *, worker: str, channels: Iterable[Channel | str] | 
     LOCKED`` in a materialised CTE (evaluated once, so the ``LIMIT`` holds); on SQLite the one
     statement takes the write lock, so a second process waits and then sees the rows leased
     (a ``SELECT`` then ``UPDATE`` would let two processes lease the same rows: the Python
-    driver starts the transaction only at the ``UPDATE``)."""
+    driver starts the transaction only at the ``UPDATE``).
+
+    The portal's records go **in order per dossier**: one is due only when no earlier portal
+    message of its dossier is undelivered (:func:`_behind_earlier`), so a batch holds at most
+    one per dossier, and a dead one holds the later ones back until it is sent again."""
     now = now or utcnow()
     table = OutboxMessage.__table__
     due = (select(table.c.id)
            .where(or_(table.c.state == DeliveryState.PENDING.value,
                       (table.c.state == DeliveryState.SENDING.value)
                       & (table.c.claimed_until < now)),
-                  table.c.next_attempt_at <= now)
+                  table.c.next_attempt_at <= now,
+                  or_(table.c.channel != Channel.PORTAL.value, ~_behind_earlier(table)))
            .order_by(table.c.next_attempt_at, table.c.id)
            .limit(limit))
     if channels is not None:
@@ -208,6 +228,19 @@ def claim(session: Session, *, worker: str, channels: Iterable[Channel | str] | 
     rows = list(session.scalars(statement).all())
     rows.sort(key=lambda row: (_aware(row.next_attempt_at), row.id or 0))
     return rows
+
+
+def _behind_earlier(table):
+    """An earlier portal message of the same dossier is not delivered yet (pending, being
+    sent, or dead). Earlier = smaller id: a dossier's actions commit one after another (the
+    compare-and-set of its version), so their messages get increasing ids."""
+    earlier = table.alias("earlier")
+    return (select(earlier.c.id)
+            .where(earlier.c.channel == Channel.PORTAL.value,
+                   earlier.c.state != DeliveryState.DELIVERED.value,
+                   earlier.c.dossier_code == table.c.dossier_code,
+                   earlier.c.id < table.c.id)
+            .exists())
 
 
 def _aware(instant: datetime) -> datetime:

@@ -18,6 +18,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from engine.clock import SupplementEffect
 from engine.deadline import TimeLimit, TimeUnit
+from engine.text import fold
 
 #: Actions that belong to the counter (Bộ phận Một cửa), not to a processing step.
 COUNTER_UNIT = "one_stop"
@@ -156,6 +157,12 @@ class NoVersionInForce(LookupError):
     """No version of the procedure was in force on that date: before its first version, or
     from the day it was repealed. One error for the stored versions here and the catalogue's
     ``Procedure.version_at`` (``workflows.schema`` re-exports it)."""
+
+
+def result_online(spec: ProcedureSpec) -> bool:
+    """The result may be received online only when the procedure issues it electronically
+    (its result names an electronic document, *bản điện tử*) [I]."""
+    return "dien tu" in fold(spec.result_type)
 
 
 def save_version(session: Session, *, spec: ProcedureSpec) -> ProcedureVersionRow:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,9 +21,10 @@ from engine.calendar import CalendarRangeError, national_calendar
 from engine.db import make_engine
 from engine.deadline import TimeLimit, TimeUnit, compute_due
 from engine.settings import load_settings
+from engine.sync import outbound
 from engine.timed import events as timed_events
 from engine.timezone import assume_local
-from service import apidocs, problems
+from service import apidocs, problems, streaming
 from service.api import (
     admin,
     attachments,
@@ -41,6 +41,7 @@ from service.api import (
     readjournal,
     reports,
     submissions,
+    sync,
 )
 from service.api import ratings as rating_api
 from service.api.schemas.deadline import Deadline
@@ -105,6 +106,7 @@ def create_app(database_url: str | None = None, *, scheduler: str | None = None)
     # short timeout): a slow database must not hold a scrape up.
     app.state.metrics = Metrics(database=lambda: app.state.readiness_engine)
     timed_events.install(app.state.engine)  # lifecycle events write their messages
+    outbound.install_from_env(app.state.engine)  # MOTCUA_PORTAL_URL: records for the portal
 
     problems.install(app, fallback=unavailable_answer)
     # Innermost middleware: retries a request whose connection broke before COMMIT, else 503.
@@ -116,8 +118,8 @@ def create_app(database_url: str | None = None, *, scheduler: str | None = None)
                        https_only=app.state.session_settings.secure_cookie)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Outermost: RejectNul's body cap and NUL check, except on the upload routes, which stream
-    # their body to the file store under their own cap (service/api/attachments.py).
-    app.add_middleware(attachments.StreamedUploads)
+    # their body to the file store under their own cap (service/streaming.py).
+    app.add_middleware(streaming.StreamedUploads)
 
     @app.middleware("http")
     async def request_ids(request: Request, call_next):
@@ -137,9 +139,8 @@ def create_app(database_url: str | None = None, *, scheduler: str | None = None)
     app.include_router(submissions.router)  # online submission, applicant's supplement
     app.include_router(public_documents.router)  # the applicant's forms by secret (issue 16)
     for path, cap in submissions.STREAMED:  # their bodies are streamed uploads too
-        if all(r.path.pattern != path for r in attachments.STREAMED_ROUTES):
-            attachments.STREAMED_ROUTES.append(
-                attachments.StreamedRoute("POST", re.compile(path), cap))
+        streaming.stream_route("POST", path, cap)
+    sync.install(app)  # dossiers from the national portal: route, own body cap (issue 17)
     pages.install(app)
     apidocs.install(app)  # /docs and /redoc with their own assets, before /static
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

@@ -41,6 +41,7 @@ from service.backup import (
 )
 from service.cli_reports import reports_app
 from service.cli_scheduler import scheduler_app
+from service.cli_sync import sync_app
 from service.serialize import dossier_detail
 from workflows.agencies import DEFAULT_AGENCIES_PATH, check_agencies
 from workflows.loader import DEFAULT_CATALOGUE_DIR, CatalogueError, check_catalogue, format_issues
@@ -65,6 +66,7 @@ app.add_typer(print_app, name="print")
 app.add_typer(reports_app)  # merges `motcua report` and `motcua import`
 # `motcua scheduler` (the scheduler as its own process) and `motcua scheduler jobs`.
 app.add_typer(scheduler_app, name="scheduler")
+app.add_typer(sync_app, name="sync")
 
 
 def _print_json(payload: Any) -> None:
@@ -237,11 +239,14 @@ def _actor(user: str, role: str, agency: str) -> Actor:
 
 def _lifecycle_call(fn, **kwargs):
     """Run one lifecycle action in its own transaction; print errors the way people read.
-    Its messages (receipt, result ready …) are written with it, as the service writes them."""
+    Its messages (receipt, result ready …) and its portal record (with MOTCUA_PORTAL_URL) are
+    written with it, as the service writes them."""
+    from engine.sync.outbound import install_from_env
     from engine.timed.events import install
 
     engine = _engine()
     install(engine)
+    install_from_env(engine)
     try:
         with session_scope(engine) as session:
             result = fn(session, **kwargs)

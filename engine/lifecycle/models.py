@@ -121,6 +121,11 @@ class Dossier(SQLModel, table=True):
     recipient_address: str | None = Field(default=None, max_length=500)
     postal_tracking_number: str | None = Field(default=None, max_length=40)
     result_delivered_on: date | None = None
+    # A dossier taken in from the national portal (migration 0017, ``service/api/sync.py``):
+    # the portal's dossier id (*MaHoSo* there; unique, so a repeat creates nothing) and the
+    # digest of what it sent (a repeat with another body is a conflict).
+    portal_id: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    portal_digest: str | None = Field(default=None, max_length=64)
     supplement_count: int = 0
     apology_count: int = 0
     # What the period reports read (kept with the clock, migration 0005): the local day

@@ -185,6 +185,15 @@ DEFINITIONS: dict[str, str] = {
     "indicator_5_4": "QĐ 766 tiêu chí 5.4 = 100% − (tỷ lệ hồ sơ trễ hạn theo tiêu chí 2.1 + "
                      "tỷ lệ hồ sơ bị đánh giá không hài lòng (≤ 2 điểm, cấu hình được) đến "
                      "cuối kỳ); hệ thống chưa ghi nhận phản ánh, kiến nghị",
+    # National portal sync (issue 17): engine.reports.sync_rate, docs/sync.md "Sync rate"
+    "synchronised": "Hồ sơ tiếp nhận trong kỳ đã đồng bộ lên Cổng DVC quốc gia (bản ghi của "
+                    "sự kiện tiếp nhận đã được Cổng nhận)",
+    "sync_rate": "QĐ 766 tiêu chí 1.4 = hồ sơ đã đồng bộ / hồ sơ tiếp nhận trong kỳ; "
+                 "“chưa đồng bộ” khi chưa cấu hình đồng bộ",
+    "indicator_3_3": "QĐ 766 tiêu chí 3.3 = hồ sơ trực tuyến đã đồng bộ / hồ sơ tiếp nhận "
+                     "trong kỳ (hồ sơ chưa đồng bộ không được tính)",
+    "indicator_3_3_product": "QĐ 766 tiêu chí 3.3 theo công thức nhân = tỷ lệ trực tuyến × "
+                             "tỷ lệ đồng bộ",
     "apology_in_time": "Hồ sơ quá hạn (đã giải quyết quá hạn hoặc đang quá hạn) có thư xin "
                        "lỗi gửi đúng thời hạn (chậm nhất 1 ngày làm việc trước hạn, T9)",
     "apology_late": "Hồ sơ quá hạn có thư xin lỗi gửi muộn",

@@ -255,6 +255,8 @@ def kind_label(kind: str) -> str:
         return APPOINTMENT_MOVED_LABEL
     if kind == SUBMITTED:
         return SUBMITTED_LABEL
+    if kind == "sync":  # engine.sync.outbound.KIND (that module imports this one)
+        return "Đồng bộ Cổng DVC quốc gia"
     return kind
 
 

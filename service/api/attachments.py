@@ -20,8 +20,7 @@ lookup of code and secret (``service.publicview.guarded_lookup``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -31,14 +30,13 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine import lifecycle
 from engine.files import journal
 from engine.files.models import Attachment, AttachmentKind
 from engine.files.records import files_of, total_size
-from engine.files.settings import FileSettings, blob_store, file_settings
-from engine.files.store import CHUNK, BlobStore, FileRefused, FileTooLarge
+from engine.files.settings import FileSettings
+from engine.files.store import CHUNK, BlobStore, FileRefused
 from engine.lifecycle import idempotency
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.policy import may_attach
@@ -49,124 +47,18 @@ from engine.users import Role, User
 from service.api.schemas.attachments import AttachmentList, AttachmentOut, AttachmentsAdded
 from service.clientip import client_address
 from service.deps import CurrentUser, SessionDep, actor_of, request_id
-from service.problems import Problem, RejectNul, problem_response
+from service.problems import Problem
 from service.publicview import guarded_lookup
 from service.reads import journal_read
+from service.streaming import RECEIVE, files_config, refused
 
 router = APIRouter(tags=["attachments"])
 STAFF = "/api/v1/dossiers/{code}/attachments"
 PUBLIC = "/api/v1/public/dossiers/{code}/attachments"
-#: the multipart envelope around one file (boundaries, headers, the kind and component fields)
-FORM_OVERHEAD = 64 * 1024
-_RECEIVE = "motcua.upload_receive"  # the scope key of the real body channel
 _PARSED = "motcua.upload_files"  # files already stored, if the retry middleware runs again
 #: the kinds staff choose from, the likeliest first (the counter scans originals)
 KIND_ORDER = (AttachmentKind.SCAN, AttachmentKind.COMPONENT, AttachmentKind.RESULT,
               AttachmentKind.SUPPLEMENT, AttachmentKind.OTHER)
-_STATUS = {"file-empty": 422, "file-too-large": 413, "dossier-files-too-large": 413,
-           "file-type": 415, "component-unknown": 422}
-
-
-# ----- settings and store ------------------------------------------------------------------
-
-def files_config(app: Any) -> tuple[FileSettings, BlobStore]:
-    """The app's file settings and store, made on first use (tests set ``app.state.files``)."""
-    current = getattr(app.state, "files", None)
-    if current is None:
-        settings = file_settings()
-        current = app.state.files = (settings, blob_store(settings))
-    return current
-
-
-# ----- streamed uploads --------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class StreamedRoute:
-    """A POST route whose body is streamed to the file store; ``cap`` its body limit."""
-
-    method: str
-    path: re.Pattern[str]
-    cap: Callable[[FileSettings], int]
-
-
-#: The routes that take files. Another upload route (the online submission) adds its own.
-STREAMED_ROUTES: list[StreamedRoute] = [
-    StreamedRoute("POST", re.compile(r"^/api/v1/dossiers/[^/]+/attachments/?$"),
-                  lambda s: s.max_file_bytes + FORM_OVERHEAD),
-]
-
-
-class StreamedUploads:
-    """ASGI middleware (outermost, in place of ``RejectNul``): streamed routes get their own
-    cap and no buffering; every other request goes through ``RejectNul`` as before."""
-
-    def __init__(self, app: ASGIApp, settings: Callable[[], FileSettings] | None = None) -> None:
-        self.app, self.buffered = app, RejectNul(app)
-        self.settings = settings
-
-    def route(self, scope: Scope) -> StreamedRoute | None:
-        if scope["type"] != "http":
-            return None
-        return next((r for r in STREAMED_ROUTES if r.method == scope["method"]
-                     and r.path.match(scope["path"])), None)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self.route(scope)
-        raw = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
-        if route is None or b"%00" in raw or b"\x00" in raw:
-            await self.buffered(scope, receive, send)
-            return
-        settings = self.settings() if self.settings else files_config(scope["app"])[0]
-        cap = route.cap(settings)
-        if _declared_length(scope) > cap:
-            await _too_large(settings)(scope, receive, send)
-            return
-        scope[_RECEIVE] = _capped(receive, cap, settings)
-        await self.app(scope, _empty_body(receive), send)
-
-
-def _declared_length(scope: Scope) -> int:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            return int(value) if value.isdigit() else 0
-    return 0
-
-
-def _too_large(settings: FileSettings):
-    return problem_response(413, FileTooLarge.code, "Tệp quá lớn",
-                            str(FileTooLarge(settings.max_file_bytes)),
-                            headers={"Connection": "close"})
-
-
-def _capped(receive: Receive, cap: int, settings: FileSettings) -> Receive:
-    """The body channel, refusing (413) as soon as more than ``cap`` bytes came."""
-    seen = 0
-
-    async def counted():
-        nonlocal seen
-        message = await receive()
-        seen += len(message.get("body", b""))
-        if seen > cap:
-            raise Problem(413, FileTooLarge.code, str(FileTooLarge(settings.max_file_bytes)),
-                          title="Tệp quá lớn", headers={"Connection": "close"})
-        return message
-
-    return counted
-
-
-def _empty_body(receive: Receive) -> Receive:
-    """What the buffering middlewares read instead: an empty body, then the real channel
-    (a client going away is still seen)."""
-    sent = False
-
-    async def empty():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        return await receive()
-
-    return empty
 
 
 async def _stored_files(request: Request, spec: Any) -> list[journal.IncomingFile]:
@@ -175,7 +67,7 @@ async def _stored_files(request: Request, spec: Any) -> list[journal.IncomingFil
     if _PARSED in request.scope:
         return request.scope[_PARSED]
     settings, store = files_config(request.app)
-    body = Request(request.scope, receive=request.scope.get(_RECEIVE, request.receive))
+    body = Request(request.scope, receive=request.scope.get(RECEIVE, request.receive))
     try:
         form = await body.form(max_files=1, max_fields=8, max_part_size=64 * 1024)
     except ClientDisconnect:
@@ -213,12 +105,6 @@ def _kind(raw: Any) -> AttachmentKind:
     except ValueError:
         raise Problem(422, "validation", "Loại tài liệu không hợp lệ.",
                       allowed=[k.value for k in AttachmentKind]) from None
-
-
-def refused(exc: FileRefused) -> Problem:
-    """The store's refusal as a problem document: 413 too large, 415 not PDF/JPEG/PNG, 422
-    empty or an unknown component; ``type`` ends with the store's code."""
-    return Problem(_STATUS.get(exc.code, 422), exc.code, str(exc), title="Tệp không hợp lệ")
 
 
 # ----- answers -----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from service.api.schemas.reports import (
     Responsibility,
     SatisfactionReport,
     Scoring,
+    SyncRateReport,
 )
 from service.deps import SessionDep, require_roles
 from service.problems import Problem
@@ -264,3 +265,21 @@ def satisfied(session: SessionDep, user: Reader, date_from: From, date_to: To,
     return SatisfactionReport.model_validate(satisfaction(
         session, _period(date_from, date_to), by, where=visible_to(session, user),
         options=Options(withdrawn_counts_as_ended=not withdrawn_separate)).as_dict())
+
+
+@router.get("/sync", summary="Tỷ lệ hồ sơ đồng bộ lên Cổng Dịch vụ công quốc gia (QĐ 766 "
+            "1.4, 3.3)")
+def synchronised(session: SessionDep, user: Reader, date_from: From, date_to: To,
+                 by: By = By.AGENCY) -> SyncRateReport:
+    """Dossiers received in the period whose receipt reached the national portal (its
+    message delivered), per group; QĐ 766 1.4 = synchronised / received and 3.3 = online and
+    synchronised / received (``engine.reports.sync_rate``; drill-down:
+    ``/drill?figure=not_synchronised`` …). ``configured`` false: portal sync is not set up,
+    the rates are null."""
+    from engine.reports.sync_rate import sync_rate
+
+    if by is By.STEP:
+        raise Problem(422, "validation", "Tỷ lệ đồng bộ không tính theo bước xử lý.",
+                      errors=[{"field": "by", "message": "không hợp lệ"}])
+    return SyncRateReport.model_validate(sync_rate(
+        session, _period(date_from, date_to), by, where=visible_to(session, user)).as_dict())

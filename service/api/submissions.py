@@ -41,14 +41,19 @@ from engine.agencies import Agency, competent_agencies
 from engine.catalogue_search import rank
 from engine.files import journal
 from engine.files.models import AttachmentKind
-from engine.files.settings import FileSettings, blob_store, file_settings
+from engine.files.settings import FileSettings
 from engine.files.store import BlobStore, FileRefused
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.policy import applicant_actor
 from engine.lifecycle.states import Action, ReturnMethod, State
 from engine.outbox import enqueue
-from engine.procedures import ProcedureSpec, ProcedureVersionRow, version_in_force
-from engine.text import fold, nfc
+from engine.procedures import (
+    ProcedureSpec,
+    ProcedureVersionRow,
+    result_online,
+    version_in_force,
+)
+from engine.text import nfc
 from engine.timed import events as timed_events
 from engine.timed.messages import drafts_for_submission
 from engine.timed.recipients import ApplicantChannels
@@ -71,6 +76,7 @@ from service.clientip import client_address
 from service.deps import SessionDep, request_id
 from service.problems import Problem
 from service.publicview import guarded_lookup, supplement_guidance
+from service.streaming import FORM_OVERHEAD, RECEIVE, files_config, refused
 from service.uploads import BadForm, LimitedForm, chunks, read_form
 from service.validation import check_citizen_id, readable_errors
 
@@ -78,18 +84,14 @@ router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
 #: The upload routes, for the streamed-uploads middleware (``service/app.py`` registers them
 #: with ``service/api/attachments.py``'s list): path and body cap from the file settings.
-FORM_OVERHEAD = 64 * 1024
 STREAMED = (
     (r"^/api/v1/public/submissions/?$", lambda s: s.max_dossier_bytes + FORM_OVERHEAD),
     (r"^/api/v1/public/dossiers/[^/]+/supplements/?$",
      lambda s: s.max_dossier_bytes + FORM_OVERHEAD),
 )
-_RECEIVE = "motcua.upload_receive"  # the real body channel (service/api/attachments.py)
 _FILE_FIELD = re.compile(r"^file-([1-9][0-9]{0,2})$")
 MAX_FILES = 30
 TOO_MANY = "Bạn gửi quá nhiều lần; vui lòng thử lại sau {minutes} phút."
-_STATUS = {"file-empty": 422, "file-too-large": 413, "dossier-files-too-large": 413,
-           "file-type": 415, "component-unknown": 422}
 
 
 # ----- reading the catalogue without login ------------------------------------------------
@@ -130,12 +132,6 @@ def _agencies(session: Session, procedure: str) -> list[PublicAgency]:
     return found
 
 
-def result_online(spec: ProcedureSpec) -> bool:
-    """The result may be received online only when the procedure issues it electronically
-    (its result names an electronic document, *bản điện tử*) [I]."""
-    return "dien tu" in fold(spec.result_type)
-
-
 def _spec(session: Session, code: str) -> ProcedureSpec:
     try:
         return version_in_force(session, code=code, on=now_local().date())
@@ -170,29 +166,13 @@ def challenge(request: Request) -> Challenge:
 
 # ----- the upload machinery ---------------------------------------------------------------
 
-def files_config(app: Any) -> tuple[FileSettings, BlobStore]:
-    """The app's file settings and store (the same ``app.state.files`` the attachments use)."""
-    current = getattr(app.state, "files", None)
-    if current is None:
-        settings = file_settings()
-        current = app.state.files = (settings, blob_store(settings))
-    return current
-
-
 def _too_many(wait: float) -> Problem:
     return Problem(429, "rate-limited", TOO_MANY.format(minutes=max(int(wait // 60) + 1, 1)),
                    headers={"Retry-After": str(int(wait) + 1)})
 
 
-def refused(exc: FileRefused, field: str | None = None) -> Problem:
-    """A file refusal: 413 too large, 415 not PDF/JPEG/PNG, 422 empty; the field named."""
-    errors = [{"field": field, "message": str(exc)}] if field else []
-    return Problem(_STATUS.get(exc.code, 422), exc.code, str(exc), title="Tệp không hợp lệ",
-                   errors=errors)
-
-
 def _stream(request: Request) -> AsyncIterator[bytes]:
-    receive = request.scope.get(_RECEIVE, request.receive)
+    receive = request.scope.get(RECEIVE, request.receive)
     return Request(request.scope, receive=receive).stream()
 
 

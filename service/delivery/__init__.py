@@ -1,4 +1,5 @@
-"""Delivery of outbox messages (``engine.outbox``): in-app, e-mail (SMTP) and signed webhook.
+"""Delivery of outbox messages (``engine.outbox``): in-app, e-mail (SMTP), signed webhook and
+the national portal's records (``portal.py``; docs/sync.md, "Outbound").
 
 ``deliver_due(engine, worker=...)`` delivers one batch; the scheduler calls it from a job, and
 several processes may call it at once (claims never overlap). Settings come from the
@@ -6,8 +7,13 @@ environment (:class:`DeliverySettings`; docs/notifications.md, "Delivery and cha
 """
 
 from service.delivery.message import DeliveryError, Outgoing
-from service.delivery.settings import DeliverySettings, SmtpSettings, WebhookSettings
+from service.delivery.settings import (
+    DeliverySettings,
+    PortalSettings,
+    SmtpSettings,
+    WebhookSettings,
+)
 from service.delivery.worker import Couriers, DeliveryReport, couriers_for, deliver_due
 
 __all__ = ["Couriers", "DeliveryError", "DeliveryReport", "DeliverySettings", "Outgoing",
-           "SmtpSettings", "WebhookSettings", "couriers_for", "deliver_due"]
+           "PortalSettings", "SmtpSettings", "WebhookSettings", "couriers_for", "deliver_due"]

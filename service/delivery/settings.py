@@ -108,18 +108,53 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PortalSettings:
+    """The national portal's sync endpoint (*Cổng Dịch vụ công quốc gia*; docs/sync.md,
+    "Outbound"): where records are POSTed, the key id the portal knows us by, and the secret
+    that signs them. ``MOTCUA_PORTAL_URL`` unset: the sync is off and nothing is written."""
+
+    url: str = ""
+    key_id: str = ""
+    secret: str = field(default="", repr=False)
+    timeout: float = 10.0
+
+    @property
+    def waiting_reason(self) -> str | None:
+        if not self.url:
+            return "chưa cấu hình Cổng DVC quốc gia (MOTCUA_PORTAL_URL)"
+        if not self.secret:
+            return "chưa cấu hình khoá ký Cổng DVC quốc gia (MOTCUA_PORTAL_SECRET)"
+        return None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> PortalSettings:
+        return cls(url=_text(env, "MOTCUA_PORTAL_URL"), key_id=_text(env, "MOTCUA_PORTAL_KEY_ID"),
+                   secret=env.get("MOTCUA_PORTAL_SECRET", ""),
+                   timeout=positive_number(env, "MOTCUA_PORTAL_TIMEOUT", 10.0))
+
+
+@dataclass(frozen=True, slots=True)
 class DeliverySettings:
     smtp: SmtpSettings = SmtpSettings()
     webhook: WebhookSettings = WebhookSettings()
     budget: float = DEFAULT_BUDGET  # MOTCUA_DELIVERY_BUDGET, seconds
+    portal: PortalSettings = PortalSettings()
 
     def waiting(self) -> dict[Channel, str]:
-        """The channels that cannot send yet, with the reason (in-app always can)."""
+        """The channels that cannot send yet, with the reason (in-app always can). The portal
+        without its URL is *off* (:meth:`off`), not waiting: nothing is written for it."""
         reasons = {Channel.EMAIL: self.smtp.waiting_reason,
-                   Channel.WEBHOOK: self.webhook.waiting_reason}
+                   Channel.WEBHOOK: self.webhook.waiting_reason,
+                   Channel.PORTAL: self.portal.waiting_reason if self.portal.url else None}
         return {channel: reason for channel, reason in reasons.items() if reason}
+
+    def off(self) -> frozenset[Channel]:
+        """Channels switched off: never claimed, and no reason stamped (records written
+        before the portal's URL was unset stay pending, counted by ``motcua sync status``)."""
+        return frozenset() if self.portal.url else frozenset({Channel.PORTAL})
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> DeliverySettings:
         return cls(smtp=SmtpSettings.from_env(env), webhook=WebhookSettings.from_env(env),
-                   budget=positive_number(env, "MOTCUA_DELIVERY_BUDGET", DEFAULT_BUDGET))
+                   budget=positive_number(env, "MOTCUA_DELIVERY_BUDGET", DEFAULT_BUDGET),
+                   portal=PortalSettings.from_env(env))

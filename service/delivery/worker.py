@@ -41,13 +41,15 @@ from engine.outbox import Channel, DeliveryState
 from service.delivery.attachments import Printer, attachments_for
 from service.delivery.mail import SmtpCourier
 from service.delivery.message import DeliveryError, Outgoing
+from service.delivery.portal import PortalCourier
 from service.delivery.settings import DeliverySettings
 from service.delivery.webhook import WebhookCourier, new_client
 
 log = logging.getLogger("motcua.delivery")
 
 SessionSource = Engine | Callable[[], Session]
-Route = tuple[str, str]  # (channel, where): ("email", ""), ("webhook", url), ("in_app", "")
+Route = tuple[str, str]  # (channel, where): ("email", ""), ("webhook", url), ("in_app", ""),
+#                          ("portal", url): the national portal's records (portal.py)
 #: Seconds between two stampings of a waiting channel's reason on its pending rows.
 NOTE_EVERY = 60.0
 
@@ -119,6 +121,8 @@ class Couriers:
                 raise DeliveryError(f"không có URL cho đích webhook {message.recipient!r} "
                                     "(MOTCUA_WEBHOOK_TARGETS)", permanent=True)
             return (message.channel, url)
+        if message.channel == Channel.PORTAL:
+            return (message.channel, self.settings.portal.url)
         return (message.channel, "")
 
     def open(self, route: Route) -> Courier:
@@ -127,6 +131,8 @@ class Couriers:
             return SmtpCourier(self.settings.smtp)
         if channel == Channel.WEBHOOK:
             return WebhookCourier(self.settings.webhook, where, self.client)
+        if channel == Channel.PORTAL:
+            return PortalCourier(self.settings.portal, self.client)
         return _InApp()
 
     def close(self) -> None:
@@ -274,7 +280,7 @@ def _deliver_batch(open_session: Callable[[], Session], couriers: Couriers, *, w
                    now: datetime | None, limit: int, where: str) -> DeliveryReport:
     settings = couriers.settings
     waiting = settings.waiting()
-    ready = [c for c in Channel if c not in waiting]
+    ready = [c for c in Channel if c not in waiting and c not in settings.off()]
     with _transaction(open_session) as session:
         for channel, reason in waiting.items():
             if couriers.time_to_note(where, channel):

@@ -58,7 +58,7 @@ def test_the_xlsx_download_opens_with_the_figures_and_biểu_ii06a(reader):
         "content-disposition"]
     book = load_workbook(io.BytesIO(answer.content))
     assert book.sheetnames == ["Tổng hợp", "Biểu II.06a", "Thời gian TB", "Chỉ tiêu kênh",
-                               "Hài lòng", "Định nghĩa"]  # channel targets, ratings: issue 16
+                               "Hài lòng", "Đồng bộ", "Định nghĩa"]  # issues 16, 17
     summary = list(book["Tổng hợp"].iter_rows(values_only=True))
     assert summary[0][0].endswith("Từ ngày 01/03/2026 đến ngày 31/03/2026")
     # the leader's scope: the commune's dossiers only

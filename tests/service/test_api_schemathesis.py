@@ -30,7 +30,9 @@ EXAMPLE = json.loads((Path(__file__).parents[2] / "examples" / "receive.json")
 PERIOD = {"from": "2024-01-01", "to": "2028-06-30"}
 
 
-def test_api_answers_without_server_errors_or_schema_violations(client):
+def test_api_answers_without_server_errors_or_schema_violations(client, monkeypatch):
+    # the portal's inbound route is open (else 503 "chưa cấu hình"); unsigned bodies get 401
+    monkeypatch.setenv("MOTCUA_PORTAL_SECRET", "khoa-cong-thu-nghiem")
     schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
     tokens = {role: login(client, role) for role in ("clerk", "admin")}
     # One dossier, so that the queue's items are checked too, not only an empty page.
@@ -189,8 +191,25 @@ def test_every_route_answers_a_real_dossier_in_its_declared_shape(client, tmp_pa
          path=f"/api/v1/public/dossiers/{online['code']}/supplements",
          headers={"X-Dossier-Secret": online["secret"]},
          files={"file-1": ("to-khai-ro.pdf", pdf + b"2", "application/pdf")})
-    for template in ("/api/v1/reports/channel-targets", "/api/v1/reports/satisfaction"):
+    for template in ("/api/v1/reports/channel-targets", "/api/v1/reports/satisfaction",
+                     "/api/v1/reports/sync"):  # issue 17: the sync rate
         call("GET", template, auditor, params=PERIOD)
+    # Issue 17: a dossier submitted on the national portal, signed with the portal's secret.
+    import base64
+    import time
+
+    from service.delivery.webhook import signature
+
+    monkeypatch.setenv("MOTCUA_PORTAL_SECRET", "khoa-cong-thu-nghiem")
+    national = json.dumps({
+        "MaHoSo": "G22-250601-0001", "MaTTHC": "1.004873", "DonViXuLy": "000.00.31.H26",
+        "ChuHoSo": "Trần Văn Bình", "SoDinhDanh": "031095004321", "SoDienThoai": "0912345678",
+        "TaiLieuNop": [{"MaThanhPhanHoSo": "1", "TenTepDinhKem": "to-khai.pdf",
+                        "NoiDungBase64": base64.b64encode(pdf).decode()}]}).encode()
+    stamp = str(int(time.time()))
+    call("POST", "/api/v1/sync/inbound", content=national, headers={
+        "Content-Type": "application/json", "X-MotCua-Timestamp": stamp,
+        "X-MotCua-Signature": signature("khoa-cong-thu-nghiem", stamp, national)})
 
     json_routes = {(op.method.upper(), op.path) for op in
                    (result.ok() for result in schema.get_all_operations())

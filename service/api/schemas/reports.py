@@ -263,3 +263,34 @@ class SatisfactionReport(Public):
     dislike_max: int
     totals: Satisfaction
     groups: list[SatisfactionGroup]
+
+
+class SyncRate(Public):
+    """The sync rate of one group (``engine.reports.sync_rate``): received, synchronised (the
+    receipt event's portal message delivered), QĐ 766 1.4 and 3.3 — rates null when portal
+    sync is not configured (``configured``: false) or nothing was received."""
+
+    received: int
+    received_online: int
+    synchronised: int
+    online_synchronised: int
+    not_synchronised: int
+    configured: bool
+    sync_rate: float | None
+    indicator_1_4: float | None
+    indicator_3_3: float | None
+    indicator_3_3_product: float | None
+
+
+class SyncGroup(Public):
+    key: str
+    label: str
+    sync: SyncRate
+
+
+class SyncRateReport(Public):
+    period: PeriodRange
+    by: str
+    configured: bool
+    totals: SyncRate
+    groups: list[SyncGroup]

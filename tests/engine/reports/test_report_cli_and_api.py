@@ -88,7 +88,7 @@ def test_xlsx_is_readable(dataset, database_url, tmp_path):
     wb = load_workbook(out)
     # the same workbook as the dashboard's download: the channel targets and satisfaction too
     assert wb.sheetnames == ["Tổng hợp", "Biểu II.06a", "Thời gian TB", "Chỉ tiêu kênh",
-                             "Hài lòng", "Định nghĩa"]
+                             "Hài lòng", "Đồng bộ", "Định nghĩa"]
     rows = list(wb["Biểu II.06a"].iter_rows(values_only=True))
     assert rows[0][0] == "Biểu số II.06a/VPCP/KSTT"
     total = rows[-1]

@@ -160,7 +160,7 @@ def test_metrics_read_the_timed_work_from_the_database(app, db_engine):
     # first: 2 failed + 1 under way; second: 1 failed + 1 under way
     assert m["motcua_outbox_delivery_failures"] == {
         (("channel", "webhook"),): 3, (("channel", "email"),): 0,
-        (("channel", "in_app"),): 0}
+        (("channel", "in_app"),): 0, (("channel", "portal"),): 0}
     assert m["motcua_sweep_last_duration_seconds"][()] == 4.5
     assert m["motcua_sweep_last_success_timestamp_seconds"][()] == pytest.approx(
         (NOW + timedelta(seconds=4.5)).timestamp())
