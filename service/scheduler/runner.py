@@ -137,6 +137,8 @@ class Scheduler:
         self._seen: dict[str, Any] = {"leader": None, "last_sweep": None, "checked_at": None}
         self._missing: set[str] = set()
         self._stopping = threading.Event()
+        self._jobs_done = threading.Condition()  # how many job bodies are running (stop)
+        self._active = 0
 
     # ----- the job bodies ------------------------------------------------------------------
 
@@ -219,7 +221,7 @@ class Scheduler:
         """A new leader sweeps at once instead of waiting for the next interval (finishing
         the work of a leader that died mid-sweep), then makes sure yesterday is stored."""
         aps = self._aps
-        if aps is not None and aps.running and self.lead:
+        if aps is not None and aps.running and self.lead and not self._stopping.is_set():
             now = datetime.now(VN_TZ)
             aps.modify_job(JOB_SWEEP, next_run_time=now)
             aps.modify_job(JOB_SNAPSHOT,
@@ -282,7 +284,8 @@ class Scheduler:
             options: dict[str, Any] = {}
             if spec.first_run_now:
                 options["next_run_time"] = datetime.now(VN_TZ)
-            aps.add_job(spec.run, spec.trigger, id=spec.id, name=spec.id, coalesce=True,
+            aps.add_job(self._counted(spec.run), spec.trigger, id=spec.id, name=spec.id,
+                        coalesce=True,
                         max_instances=1, misfire_grace_time=max(1, int(spec.grace)),
                         replace_existing=True, **options)
         self._aps = aps
@@ -290,13 +293,33 @@ class Scheduler:
         log.info("bộ lập lịch %s đã chạy: %s", self.holder,
                  ", ".join(spec.id for spec in self.specs()))
 
-    def stop(self) -> None:
+    def _counted(self, run: Callable[[], Any]) -> Callable[[], Any]:
+        """``run`` counted while it runs, so that :meth:`stop` can wait for it."""
+        def job() -> Any:
+            with self._jobs_done:
+                self._active += 1
+            try:
+                return run()
+            finally:
+                with self._jobs_done:
+                    self._active -= 1
+                    self._jobs_done.notify_all()
+        return job
+
+    def stop(self, timeout: float = 120.0) -> None:
         """Stop cleanly: wait for running jobs (a sweep finishes its work), then give the
-        lease up so a waiting process takes over at once."""
+        lease up so a waiting process takes over at once.
+
+        Not ``shutdown(wait=True)``: APScheduler waits for the jobs while holding its job
+        store lock, and a job that touches the schedule meanwhile (a new leader's
+        :meth:`_sweep_soon`) waits for that lock: both wait for ever. The jobs are counted
+        here instead (:meth:`_counted`) and waited for after the scheduler let go."""
         self._stopping.set()
         aps, self._aps = self._aps, None
         if aps is not None and aps.running:
-            aps.shutdown(wait=True)
+            aps.shutdown(wait=False)
+        with self._jobs_done:
+            self._jobs_done.wait_for(lambda: self._active == 0, timeout=timeout)
         if self.lead:
             self.leadership.resign()
             with self._state_lock:
