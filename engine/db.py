@@ -7,6 +7,7 @@ before any date arithmetic.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +35,25 @@ SQLITE_PRAGMAS = (
 POSTGRES_CONNECT_TIMEOUT = 10
 
 
+#: psycopg prepares a statement on the server after this many runs on one connection (its
+#: default 5). Behind PgBouncer older than 1.21 in transaction mode a prepared statement is
+#: looked for on another server connection and fails: ``none`` turns preparation off there
+#: (docs/scaling.md, "PgBouncer in transaction mode").
+PREPARE_THRESHOLD_SETTING = "MOTCUA_PG_PREPARE_THRESHOLD"
+
+
+def prepare_threshold(raw: str) -> int | None:
+    """The setting's value for psycopg: ``none``/``off``/``0`` → ``None`` (never prepare),
+    else a whole number ≥ 1. Anything else stops start-up with the setting named."""
+    text = raw.strip().lower()
+    if text in {"none", "off", "0"}:
+        return None
+    if not text.isdigit():
+        raise ValueError(f"{PREPARE_THRESHOLD_SETTING}={raw!r}: a whole number ≥ 1, or "
+                         f"'none' to never prepare statements (PgBouncer < 1.21)")
+    return int(text)
+
+
 def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None,
                 **options: Any) -> Engine:
     """An engine for ``url`` with the per-dialect settings the application relies on.
@@ -47,6 +67,9 @@ def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None,
     arguments = dict(connect_args or {})
     if backend == "postgresql" and "connect_timeout" not in parsed.query:
         arguments.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT)
+    raw_threshold = os.environ.get(PREPARE_THRESHOLD_SETTING, "").strip()
+    if backend == "postgresql" and raw_threshold:
+        arguments.setdefault("prepare_threshold", prepare_threshold(raw_threshold))
     # A PostgreSQL server restarts or drops idle connections (pre-ping replaces a dead pooled
     # connection before a request uses it); SQLite files never go away.
     engine = create_engine(parsed, connect_args=arguments,
