@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, func, or_, text, update
@@ -157,10 +158,13 @@ def message_key(dossier_code: str | None, step_seq: int | None, kind: str, rung:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _insert(session: Session):
-    dialect = session.get_bind().dialect.name
+@cache
+def _enqueue_statement(dialect: str) -> Any:
+    """:func:`enqueue`'s statement, built once per dialect: built anew on every call (an
+    action queues its messages each time) it cost its cache key each time too."""
     table = OutboxMessage.__table__
-    return (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table))
+    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    return insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
 
 
 def enqueue(session: Session, drafts: Iterable[Draft], *, at: datetime | None = None) -> int:
@@ -177,8 +181,7 @@ def enqueue(session: Session, drafts: Iterable[Draft], *, at: datetime | None = 
     # RETURNING counts the new rows on both databases: an INSERT's rowcount is -1 under
     # SQLAlchemy 2.1 with psycopg unless asked for. The rows go as parameters of one cached
     # statement (SQLAlchemy batches them into multi-row INSERTs), not compiled into its text.
-    statement = (_insert(session).on_conflict_do_nothing(index_elements=["key"])
-                 .returning(OutboxMessage.__table__.c.id))
+    statement = _enqueue_statement(session.get_bind().dialect.name)
     return len(session.connection().execute(statement, rows).all())
 
 

@@ -27,6 +27,7 @@ from engine.lifecycle.inputs import Actor, Applicant, checked_instant
 from engine.lifecycle.models import Dossier, Guidance, IssuedDocument, utcnow
 from engine.lifecycle.policy import authorize_guidance
 from engine.lifecycle.queries import agency, get_dossier, load_agencies
+from engine.lifecycle.rows import new_row
 from engine.lifecycle.states import Action, Channel, State
 from engine.lifecycle.unit_of_work import ActionResult, perform, replay_or_claim
 from engine.lifecycle.workset import read_receipt_set, read_workset
@@ -142,8 +143,8 @@ def receive(
         raise InvalidInput(str(exc), field="procedure") from exc
     if not applicant.name:
         raise InvalidInput("thiếu họ tên người nộp hồ sơ", field="applicant.name")
-    dossier = Dossier(
-        code="", secret=secrets.token_urlsafe(12), procedure_code=spec.code,
+    dossier = new_row(
+        Dossier, code="", secret=secrets.token_urlsafe(12), procedure_code=spec.code,
         procedure_version=spec.effective_from, procedure_name=spec.name,
         channel=channel.value, state=State.NEW.value, status_code=0,
         receiving_agency=receiving.code, competent_agency=competent.code,
@@ -205,7 +206,8 @@ def refuse_at_reception(
     at = checked_instant(at)
     receiving = agency(session, actor.agency, "cơ quan tiếp nhận")
     spec = _version_on(session, procedure_code, at)
-    dossier = Dossier(
+    dossier = new_row(
+        Dossier,
         code=codes.new_dossier_code(session, agency_code=receiving.code,
                                     receipt_day=to_local(at).date(),
                                     scheme=receiving.code_scheme),

@@ -13,6 +13,7 @@ from engine.lifecycle import codes
 from engine.lifecycle.context import ActionContext
 from engine.lifecycle.inputs import Actor, checked_instant
 from engine.lifecycle.models import Dossier, IssuedDocument
+from engine.lifecycle.rows import new_row
 from engine.timezone import to_local
 
 
@@ -28,8 +29,9 @@ def new_document(session: Session, dossier: Dossier | None, form: Form, actor: A
     year = to_local(at).year
     number = codes.document_number(session, agency_code=agency_code, form=form.value,
                                    year=year)
-    return IssuedDocument(
-        dossier_id=dossier.id if dossier else None, guidance_id=guidance_id, form=form.value,
+    return new_row(
+        IssuedDocument, dossier_id=dossier.id if dossier else None, guidance_id=guidance_id,
+        form=form.value,
         form_set=form_set_for(day).value, number=f"{number:02d}/{form.symbol}", issued_at=at,
         issued_by=actor.id, payload=payload,
     )

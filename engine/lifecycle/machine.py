@@ -120,6 +120,10 @@ class DossierMachine:
         enabled = set(actions) if actions is not None else set(Action)
         self.name = name
         self.rules = tuple(r for r in RULES if r.action in enabled)
+        # Asked on every action (``policy``): worked out once per state, not per call.
+        self._allowed = {state.value: tuple(sorted({r.action.value for r in self.rules
+                                                    if state in r.sources}))
+                         for state in State}
         self._machine = Machine(
             model=None,
             states=[s.value for s in State],
@@ -143,7 +147,7 @@ class DossierMachine:
 
     def allowed_actions(self, state: str) -> list[str]:
         """Actions with a rule from ``state`` (guards aside): what the UI may offer."""
-        return sorted({r.action.value for r in self.rules if State(state) in r.sources})
+        return list(self._allowed[State(state).value])
 
     def fire(self, action: Action | str, row: Any) -> tuple[str, str]:
         """Fire ``action`` on ``row``; return (state before, state after).

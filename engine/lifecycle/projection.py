@@ -101,17 +101,23 @@ def write_verdict(dossier: Dossier, state: ClockState, calendar: WorkingCalendar
     """Write the clock's verdict on the dossier: its deadline columns, its counts and the
     columns the reports read. The history import writes imported dossiers through here too,
     so an imported dossier and a lived one carry the same facts."""
-    dossier.clock_started_at = state.received_at
-    dossier.original_due_date = state.original_due.due_date
-    dossier.due_date = state.due.due_date
-    dossier.due_at = state.due.due_at
-    dossier.appointment_date = state.appointment
-    dossier.supplement_count = len(state.supplement_requests)
-    dossier.apology_count = len(state.apologies)
-    dossier.ended_at = state.ended_at
-    dossier.end_kind = state.end_kind.value if state.end_kind else None
-    dossier.calendar_version = calendar.version
+    assign(dossier, clock_started_at=state.received_at,
+           original_due_date=state.original_due.due_date, due_date=state.due.due_date,
+           due_at=state.due.due_at, appointment_date=state.appointment,
+           supplement_count=len(state.supplement_requests), apology_count=len(state.apologies),
+           ended_at=state.ended_at, end_kind=state.end_kind.value if state.end_kind else None,
+           calendar_version=calendar.version)
     store_report_columns(dossier, state)
+
+
+def assign(dossier: Dossier, **values: Any) -> None:
+    """Set the columns whose value changes, leave the others: most actions move two or three
+    of the verdict's seventeen columns, and an assignment through the model costs as much
+    when the value is the same (the write takes only changed columns either way,
+    ``engine.lifecycle.rows.update_row``)."""
+    for key, value in values.items():
+        if getattr(dossier, key) != value:
+            setattr(dossier, key, value)
 
 
 def provisional_due(ctx: ActionContext) -> None:
@@ -183,14 +189,13 @@ def transfer_deadline(received_at: datetime, calendar: WorkingCalendar,
 def store_report_columns(dossier: Dossier, state: ClockState) -> None:
     """Keep what the period reports read (``engine.reports``) with the clock's verdict, so
     that a report over a million dossiers compares stored columns instead of replaying."""
-    dossier.ended_on = to_local(state.ended_at).date() if state.ended_at else None
-    dossier.was_paused = bool(state.pauses)
-    dossier.apology_on = (min(to_local(a.at).date() for a in state.apologies)
-                          if state.apologies else None)
-    dossier.apology_late = any(not a.in_time for a in state.apologies)
-    dossier.ended_awaiting_supplement = state.ended and state.awaiting_supplement
-    dossier.clock_settled_on = clock_settled_on(state)
-    dossier.first_wait_on = first_wait_on(state)
+    assign(dossier, ended_on=to_local(state.ended_at).date() if state.ended_at else None,
+           was_paused=bool(state.pauses),
+           apology_on=(min(to_local(a.at).date() for a in state.apologies)
+                       if state.apologies else None),
+           apology_late=any(not a.in_time for a in state.apologies),
+           ended_awaiting_supplement=state.ended and state.awaiting_supplement,
+           clock_settled_on=clock_settled_on(state), first_wait_on=first_wait_on(state))
 
 
 def clock_settled_on(state: ClockState) -> date | None:

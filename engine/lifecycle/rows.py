@@ -9,12 +9,58 @@ objects stay usable (and expire on commit) like any loaded row.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Insert, Table, Update, bindparam, insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
+
+M = TypeVar("M")
+
+
+def new_row(model: type[M], **values: Any) -> M:
+    """A new (transient) row of the table model ``model``, as ``model(**values)`` makes it —
+    every field set, the defaults filled in — for a sixth of the cost: the constructor sets
+    each of a dossier's ~70 fields through the model's ``__setattr__`` (~150 µs, once per
+    receipt and per issued form). The instance comes from the class manager with its
+    dictionary filled, which is how the ORM's own loader makes the rows it reads."""
+    fields, constants, factories = _defaults(model)
+    unknown = values.keys() - fields
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {sorted(unknown)}")
+    obj = class_mapper(model).class_manager.new_instance()
+    row = obj.__dict__
+    row.update(constants)
+    for name, factory in factories:
+        row[name] = factory()
+    row.update(values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))  # as the constructor
+    return obj
+
+
+@cache
+def _defaults(model: type) -> tuple[frozenset[str], dict[str, Any],
+                                    tuple[tuple[str, Callable[[], Any]], ...]]:
+    """(the model's fields, its constant defaults, the defaults made anew for each row: a
+    factory, or a copy of a mutable default), read once per model."""
+    if getattr(model, "__sqlmodel_relationships__", None):
+        raise TypeError(f"{model.__name__} has relationships: use its constructor")
+    constants, factories = {}, []
+    for name, field in model.model_fields.items():
+        if field.is_required():
+            continue
+        if getattr(field, "default_factory_takes_data", False):
+            raise TypeError(f"{model.__name__}.{name}: a default made from the other fields")
+        if field.default_factory is not None:
+            factories.append((name, field.default_factory))
+        elif isinstance(field.default, (list, dict, set)):
+            factories.append((name, lambda default=field.default: copy.deepcopy(default)))
+        else:
+            constants[name] = field.default
+    return frozenset(model.model_fields), constants, tuple(factories)
 
 
 @cache

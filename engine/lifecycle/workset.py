@@ -30,8 +30,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Text, bindparam, case, cast, func, literal_column, null, union_all
+from sqlalchemy import (
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    tuple_,
+    union_all,
+)
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import replacement_traverse
 from sqlmodel import Session
 
 from engine.agencies import Agency, clock_policy_of
@@ -86,13 +98,50 @@ RECEIPT_SET = union_all(
 )
 
 
+#: Agencies' codes a statement above takes as separate parameters (a dossier names three
+#: agencies at most, plus the national layer ``""``).
+CODE_SLOTS = 4
+
+
+def _fixed_codes(statement: Any) -> Any:
+    """``statement`` with the calendars' expanding ``IN :codes`` list (shared with
+    ``engine.calendar.store``) replaced by :data:`CODE_SLOTS` plain parameters ``code_0`` …
+    An expanding list is rendered into the SQL again on every execution, about a tenth of
+    this statement's cost on SQLite (``bench/lifecycle.py``); a fixed list is compiled once."""
+    def swap(element: Any) -> Any:
+        if isinstance(element, BindParameter) and element.key == "codes":
+            return tuple_(*(bindparam(f"code_{i}", type_=element.type)
+                            for i in range(CODE_SLOTS)))
+        return None
+    return replacement_traverse(statement, {}, swap)
+
+
+def _code_params(codes: list[str]) -> dict[str, str]:
+    """``codes`` (at most :data:`CODE_SLOTS`, sorted) as the parameters of
+    :func:`_fixed_codes`, the last repeated to fill the slots (``IN`` ignores repeats)."""
+    padded = codes + codes[-1:] * (CODE_SLOTS - len(codes))
+    return {f"code_{i}": code for i, code in enumerate(padded)}
+
+
+WORKSET_FIXED, RECEIPT_SET_FIXED = _fixed_codes(WORKSET), _fixed_codes(RECEIPT_SET)
+
+
+def _run(session: Session, statement: Any, fixed: Any, codes: list[str],
+         params: dict[str, Any]) -> list[Any]:
+    """Execute the fixed-list form when the codes fit its slots (always, for a dossier's
+    agencies), else the expanding one."""
+    if len(codes) <= CODE_SLOTS:
+        return session.connection().execute(fixed, {**params, **_code_params(codes)}).all()
+    return session.connection().execute(statement, {**params, "codes": codes}).all()
+
+
 class EventRef(NamedTuple):
     """What an action needs of one stored event."""
 
     seq: int
     hash: str
     at: datetime
-    payload: dict[str, Any] | None
+    payload: dict[str, Any] | None  # only when it holds a clock record (None otherwise)
 
 
 @dataclass(slots=True)
@@ -125,17 +174,19 @@ def dossier_agencies(dossier: Dossier) -> list[str]:
 def read_workset(session: Session, dossier: Dossier) -> Workset:
     """Everything an action on ``dossier`` reads besides the dossier row (one statement)."""
     agencies = dossier_agencies(dossier)
-    rows = session.connection().execute(WORKSET, {
-        "codes": sorted({"", *agencies}), "policy_agency": dossier.policy_agency,
-        "procedure": dossier.procedure_code, "effective_from": dossier.procedure_version,
-        "dossier_id": dossier.id,
-    }).all()
+    rows = _run(session, WORKSET, WORKSET_FIXED, sorted({"", *agencies}), {
+        "policy_agency": dossier.policy_agency, "procedure": dossier.procedure_code,
+        "effective_from": dossier.procedure_version, "dossier_id": dossier.id,
+    })
     loaded_at, policy, hops, events = None, None, [], []
     for row in rows:
         kind = row[0]
         if kind == "e":
+            # Only a clock record is ever read back from a stored payload: the others are
+            # not parsed (a few µs each, every event of the dossier on every action).
             events.append(EventRef(row[2], row[5], read_instant(row[4]),
-                                   json.loads(row[6]) if row[6] else None))
+                                   json.loads(row[6]) if row[6] and '"clock"' in row[6]
+                                   else None))
         elif kind == "s":
             hops.append(Hop(row[2], row[1], read_instant(row[4]), row[5] == "open", row[3]))
         elif kind == "p":
@@ -155,9 +206,8 @@ def read_receipt_set(session: Session, *, procedure_code: str, on: date,
     calendars of the new dossier's agencies, in one statement. Raises
     :class:`~engine.procedures.NoVersionInForce` (a ``LookupError``) if none was in force."""
     agencies = sorted(set(agencies))
-    rows = session.connection().execute(RECEIPT_SET, {
-        "codes": sorted({"", *agencies}), "procedure": procedure_code, "on": on,
-    }).all()
+    rows = _run(session, RECEIPT_SET, RECEIPT_SET_FIXED, sorted({"", *agencies}),
+                {"procedure": procedure_code, "on": on})
     version = next((row for row in rows if row[0] == "v"), None)
     if version is None:
         raise NoVersionInForce(f"thủ tục {procedure_code} không có phiên bản hiệu lực ngày "
