@@ -87,9 +87,15 @@ def receives(session: Session, *, agency_code: str, procedure_code: str) -> bool
 def default_competent(session: Session, *, receiving_code: str, procedure_code: str) -> str | None:
     """The competent agency a one-stop unit sends a procedure to when the clerk names none:
     the one it serves (a commune centre → its People's Committee), else the only candidate."""
-    candidates = competent_agencies(session, procedure_code=procedure_code)
-    served = [c for c in candidates
-              if (agency := session.get(Agency, c)) and agency.one_stop_code == receiving_code]
+    # Each candidate with its one-stop unit in one statement (a receipt's, not one per
+    # candidate): agencies are held weakly by the session, so each lookup was a query.
+    rows = session.exec(
+        select(AgencyProcedure.agency_code, Agency.one_stop_code)
+        .join(Agency, Agency.code == AgencyProcedure.agency_code, isouter=True)
+        .where(AgencyProcedure.procedure_code == procedure_code,
+               AgencyProcedure.relation == "competent")).all()
+    candidates = sorted(code for code, _ in rows)
+    served = sorted(code for code, one_stop in rows if one_stop == receiving_code)
     if served:
         return served[0]
     return candidates[0] if len(candidates) == 1 else None

@@ -8,11 +8,12 @@ its receipt date for its whole life.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Field, Session, SQLModel
 
@@ -203,6 +204,25 @@ def get_version(session: Session, *, code: str, effective_from: date) -> Procedu
     if loaded_at is None:
         raise NoVersionInForce(f"không có phiên bản {effective_from} của thủ tục {code}")
     return _cached(session, (code, effective_from, loaded_at))
+
+
+#: Every version of some procedures (a handful each): one cached statement whatever the page.
+_LOADED_AT = sa_select(_PV.c.code, _PV.c.effective_from, _PV.c.loaded_at).where(
+    _PV.c.code.in_(bindparam("codes", expanding=True)))
+
+
+def get_versions(session: Session,
+                 keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], ProcedureSpec]:
+    """:func:`get_version` for many (code, effective_from) at once, with every ``loaded_at``
+    read in one statement: a page of the inbox names each dossier's current step, and one
+    statement per dossier was most of the page's time."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = session.execute(_LOADED_AT, {"codes": sorted({code for code, _ in wanted})}).all()
+    loaded = {(code, effective_from): loaded_at for code, effective_from, loaded_at in rows}
+    return {key: cached_version(session, code=key[0], effective_from=key[1],
+                                loaded_at=loaded.get(key)) for key in wanted}
 
 
 def cached_version(session: Session, *, code: str, effective_from: date,

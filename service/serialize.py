@@ -8,7 +8,9 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from engine.lifecycle import allowed_actions, documents_of, events_of, steps_of
+from engine.lifecycle.inputs import Actor
 from engine.lifecycle.models import Dossier, DossierEvent, DossierStep, IssuedDocument
+from engine.lifecycle.queries import load_agencies
 from engine.lifecycle.states import Channel, ReturnMethod, State
 from engine.timezone import to_local
 from service.api.schemas.common import Limit
@@ -120,23 +122,21 @@ def document_json(document: IssuedDocument) -> DocumentPublic:
 
 def agency_names(session: Session, dossier: Dossier) -> dict[str, str]:
     """Short names of the agencies a dossier mentions, for people (codes are for machines)."""
-    from engine.agencies import Agency
-
     codes = {dossier.receiving_agency, dossier.competent_agency, dossier.returning_agency}
-    names = {}
-    for code in codes:
-        agency = session.get(Agency, code)
-        names[code] = agency.short_name if agency else code
-    return names
+    found = {a.code: a.short_name  # one statement, not one per agency
+             for a in load_agencies(session, *codes)}
+    return {code: found.get(code, code) for code in codes}
 
 
-def detail_fields(session: Session, dossier: Dossier) -> dict[str, object]:
-    """The fields of :class:`DossierDetail` (the actions: any role's), for the shapes that
-    extend it (the caller's own view, an action's answer)."""
+def detail_fields(session: Session, dossier: Dossier,
+                  actor: Actor | None = None) -> dict[str, object]:
+    """The fields of :class:`DossierDetail` (the actions: any role's, or with ``actor`` only
+    the actor's — the caller's own view, without reading the procedure version twice), for
+    the shapes that extend it (the caller's own view, an action's answer)."""
     return dict(
         **summary_fields(dossier),
         agency_names=agency_names(session, dossier),
-        allowed_actions=allowed_actions(session, dossier),
+        allowed_actions=allowed_actions(session, dossier, actor),
         events=[event_json(e) for e in events_of(session, dossier)],
         steps=[step_json(s) for s in steps_of(session, dossier)],
         documents=[document_json(d) for d in documents_of(session, dossier)],

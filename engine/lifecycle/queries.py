@@ -26,6 +26,10 @@ _BY_CODE = select(Dossier).where(Dossier.code == bindparam("code"))
 _BY_CODE_LOCKED = _BY_CODE.with_for_update(nowait=True)
 _STEPS = (select(DossierStep).where(DossierStep.dossier_id == bindparam("dossier_id"))
           .order_by(col(DossierStep.seq)))
+_EVENTS = (select(DossierEvent).where(DossierEvent.dossier_id == bindparam("dossier_id"))
+           .order_by(col(DossierEvent.seq)))
+_DOCUMENTS = (select(IssuedDocument).where(IssuedDocument.dossier_id == bindparam("dossier_id"))
+              .order_by(col(IssuedDocument.id)))
 _AGENCIES = select(Agency).where(col(Agency.code).in_(bindparam("codes", expanding=True)))
 
 
@@ -48,8 +52,7 @@ def get_dossier(session: Session, code: str, *, lock: bool = False) -> Dossier:
 
 def events_of(session: Session, dossier: Dossier) -> list[DossierEvent]:
     """The dossier's events in order (its journal)."""
-    return list(session.exec(select(DossierEvent).where(DossierEvent.dossier_id == dossier.id)
-                             .order_by(col(DossierEvent.seq))).all())
+    return list(session.exec(_EVENTS, params={"dossier_id": dossier.id}).all())
 
 
 def steps_of(session: Session, dossier: Dossier) -> list[DossierStep]:
@@ -59,9 +62,7 @@ def steps_of(session: Session, dossier: Dossier) -> list[DossierStep]:
 
 def documents_of(session: Session, dossier: Dossier) -> list[IssuedDocument]:
     """The forms issued for the dossier, reprints included, in the order they were issued."""
-    return list(session.exec(select(IssuedDocument)
-                             .where(IssuedDocument.dossier_id == dossier.id)
-                             .order_by(col(IssuedDocument.id))).all())
+    return list(session.exec(_DOCUMENTS, params={"dossier_id": dossier.id}).all())
 
 
 def spec_of(session: Session, dossier: Dossier) -> ProcedureSpec:

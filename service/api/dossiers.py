@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime, Field, field_validator, model_validator
-from sqlalchemy import and_, func, literal, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from engine import lifecycle
 from engine.calendar.store import load_calendar
 from engine.deadline import receipt_warning
-from engine.lifecycle import backdating, idempotency, postal
+from engine.lifecycle import backdating, idempotency, postal, worklist
 from engine.lifecycle.models import Dossier
-from engine.lifecycle.queries import dossier_search
-from engine.lifecycle.states import TERMINAL, Action, Channel, ReturnMethod, State
+from engine.lifecycle.states import Action, Channel, ReturnMethod, State
 from engine.lifecycle.urgency import urgencies, urgency
-from engine.lifecycle.visibility import visible_dossier, visible_to
+from engine.lifecycle.visibility import visible_dossier
+from engine.procedures import ProcedureSpec, get_versions
+from engine.settings import positive_number
 from engine.text import nfc
 from engine.timezone import now_local
 from engine.users import Role, User
@@ -272,12 +274,13 @@ def guidance(body: GuidanceIn, request: Request, session: SessionDep, user: Curr
         form_set=document.form_set))
 
 
-def _encode_cursor(due: date | None, dossier_id: int) -> str:
-    raw = f"{(due or date.max).isoformat()}|{dossier_id}"
+def _encode_cursor(after: worklist.After) -> str:
+    due, dossier_id = after
+    raw = f"{(due or worklist.NO_DUE).isoformat()}|{dossier_id}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[date, int]:
+def _decode_cursor(cursor: str) -> worklist.After:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         due, dossier_id = raw.split("|")
@@ -306,60 +309,51 @@ def queue(
     Badges count working days on each competent agency's calendar (one read per page).
     ``q``: a whole phone number or CCCD (exact), a whole dossier code, or words of the
     applicant's name, code, CCCD or phone without diacritics (``queries.dossier_search``);
-    ``sort=newest`` lists the latest entered first (the counter's search across dates)."""
-    due_key = func.coalesce(col(Dossier.due_date), literal(date.max))
-    query = select(Dossier).where(visible_to(session, user))
+    ``sort=newest`` lists the latest entered first (the counter's search across dates).
+    Each scope column is one index range (``engine.lifecycle.worklist``); ``total`` is exact
+    up to ``MOTCUA_QUEUE_COUNT_BOUND``, an estimate beyond (``total_is_estimate``)."""
     today = now_local().date()
-    if state:
-        query = query.where(col(Dossier.state).in_([s.value for s in state]))
-    elif not include_closed:
-        query = query.where(col(Dossier.state).not_in([s.value for s in TERMINAL]))
-    if procedure:
-        query = query.where(Dossier.procedure_code == procedure)
-    if due_before:
-        query = query.where(col(Dossier.due_date) <= due_before)
-    if due_after:
-        query = query.where(col(Dossier.due_date) >= due_after)
-    if overdue is not None:
-        late = and_(col(Dossier.ended_at).is_(None), col(Dossier.due_date) < today)
-        query = query.where(late if overdue else ~late)
-    if mine:
-        query = query.where(Dossier.assignee == user.username)
-    found = dossier_search(q or "")
-    if found is not None:
-        query = query.where(found)
-    total = queue_total(session, query)
-    if cursor:
-        after_due, after_id = _decode_cursor(cursor)
-        query = query.where(col(Dossier.id) < after_id if sort == "newest" else
-                            or_(due_key > after_due,
-                                and_(due_key == after_due, col(Dossier.id) > after_id)))
-    order = (col(Dossier.id).desc(),) if sort == "newest" else (due_key, col(Dossier.id))
-    rows = session.exec(query.order_by(*order).limit(limit + 1)).all()
-    items = rows[:limit]
-    next_cursor = (_encode_cursor(items[-1].due_date, items[-1].id)
-                   if len(rows) > limit else None)
+    wanted = worklist.QueueFilter(
+        today=today, states=tuple(s.value for s in state or ()), include_closed=include_closed,
+        procedure=procedure, due_before=due_before, due_after=due_after, overdue=overdue,
+        assignee=user.username if mine else None, q=q or "")
+    total = queue_total(session, user, wanted)
+    after = _decode_cursor(cursor) if cursor else None
+    items, next_after = worklist.page(session, user, wanted, sort=sort, after=after, limit=limit)
     badges = urgencies(session, items, today)
+    specs = get_versions(session, {(d.procedure_code, d.procedure_version)
+                                  for d in items if d.current_step})
     return QueuePage(items=[QueueItem(**summary_fields(d), urgency=badges[d.code],
-                                      current_step_name=_step_name(session, d))
+                                      current_step_name=_step_name(specs, d))
                             for d in items],
-                     next_cursor=next_cursor, total=total)
+                     next_cursor=_encode_cursor(next_after) if next_after else None,
+                     total=total.count, total_is_estimate=total.is_estimate,
+                     total_estimate=total.kind if total.is_estimate else None)
 
 
-def queue_total(session: Session, filtered: Any) -> int:
+def count_bound(env: Mapping[str, str] = os.environ) -> int:
+    """Up to how many dossiers the queue's total is counted exactly
+    (``MOTCUA_QUEUE_COUNT_BOUND``, default 10,000): beyond it the count would read every
+    matching row for one number, and an estimate says as much to the reader."""
+    return int(positive_number(env, "MOTCUA_QUEUE_COUNT_BOUND", worklist.COUNT_BOUND))
+
+
+def queue_total(session: Session, user: User, wanted: worklist.QueueFilter) -> worklist.Total:
     """How many dossiers the queue's filters match, whatever the cursor (the inbox shows the
-    total and the page count). The one place that counts, so that a bound or an estimate for
-    very large scopes can replace the exact count here alone."""
-    subquery = filtered.order_by(None).subquery()
-    return session.exec(select(func.count()).select_from(subquery)).one()
+    total and the page count). The one place that counts: exact up to the bound, then
+    PostgreSQL's estimate or "more than" on SQLite (``worklist.total``)."""
+    return worklist.total(session, user, wanted, bound=count_bound())
 
 
-def _step_name(session: Session, dossier: Dossier) -> str | None:
-    """The current step's name for people (the version's spec is cached per version)."""
+def _step_name(specs: Mapping[tuple[str, date], ProcedureSpec],
+               dossier: Dossier) -> str | None:
+    """The current step's name for people, from the page's procedure versions
+    (``procedures.get_versions``: one statement per page, not one per dossier)."""
     if not dossier.current_step:
         return None
     try:
-        return lifecycle.spec_of(session, dossier).step(dossier.current_step).name
+        return specs[(dossier.procedure_code, dossier.procedure_version)].step(
+            dossier.current_step).name
     except KeyError:
         return dossier.current_step
 
@@ -369,10 +363,9 @@ def detail(code: str, request: Request, session: SessionDep,
            user: CurrentUser) -> DossierView:
     dossier = visible_dossier(session, user, code)
     calendar = load_calendar(session, agency_code=dossier.competent_agency)
-    fields = detail_fields(session, dossier)
+    fields = detail_fields(session, dossier, actor_of(user))  # the caller's actions
     view = DossierView(**{
         **fields,
-        "allowed_actions": lifecycle.allowed_actions(session, dossier, actor_of(user)),
         "urgency": urgency(dossier, now_local().date(), calendar),
         "people": people_named(session, fields)})
     journal_read(request, session, user, dossier.code, "detail")

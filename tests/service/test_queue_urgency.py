@@ -99,4 +99,5 @@ def test_the_queue_gives_the_total_of_every_page(client):
     assert (len(rest["items"]), rest["total"]) == (1, 3)
     found = client.get("/api/v1/dossiers", params={"q": "khong co ai", "limit": 2},
                        headers=clerk).json()
-    assert found == {"items": [], "next_cursor": None, "total": 0}
+    assert found == {"items": [], "next_cursor": None, "total": 0, "total_is_estimate": False,
+                     "total_estimate": None}

@@ -4,7 +4,7 @@ dossier shapes from the stored rows (the CLI prints the same)."""
 
 from __future__ import annotations
 
-from typing import Any, Required
+from typing import Any, Literal, Required
 
 from pydantic import ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
@@ -179,11 +179,16 @@ class QueueItem(DossierSummary):
 
 class QueuePage(Public):
     """One page of the work queue; ``next_cursor`` asks for the following one; ``total``:
-    the dossiers matching the filters, all pages together."""
+    the dossiers matching the filters, all pages together — counted exactly up to
+    ``MOTCUA_QUEUE_COUNT_BOUND`` (10,000), beyond it ``total_is_estimate`` and
+    ``total_estimate`` says how: ``about`` (PostgreSQL's estimate, "khoảng …") or
+    ``more_than`` (SQLite: more than ``total``, "hơn …")."""
 
     items: list[QueueItem]
     next_cursor: str | None
     total: int
+    total_is_estimate: bool = False
+    total_estimate: Literal["about", "more_than"] | None = None
 
 
 class Received(Public):
