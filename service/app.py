@@ -50,6 +50,7 @@ from service.exposure import check_metrics_access
 from service.metrics import Metrics, MetricsMiddleware
 from service.problems import problem_response
 from service.ratelimit import Limits, utcnow
+from service.report_gate import ReportGate
 from service.resilience import DatabaseRetry, readiness, readiness_engine, unavailable_answer
 from service.sessions import SessionSettings
 from service.web import pages
@@ -102,6 +103,7 @@ def create_app(database_url: str | None = None, *, scheduler: str | None = None)
     app.state.clock = utcnow  # tests replace it to move time
     app.state.limits = Limits.create(app.state.engine, clock=lambda: app.state.clock())
     app.state.session_settings = SessionSettings.from_env()
+    app.state.report_gate = ReportGate.from_env()  # reports that do not queue (issue 18)
     # The timed-work figures are read at scrape time through the probes' engine (no pool,
     # short timeout): a slow database must not hold a scrape up.
     app.state.metrics = Metrics(database=lambda: app.state.readiness_engine)

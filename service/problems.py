@@ -48,6 +48,9 @@ class Problem(Exception):
         self.status, self.type, self.detail = status, type_, detail
         self.title = title or TITLES.get(status, "Lỗi")
         self.headers, self.extra = headers, extra
+        #: Also a page under /api/ when a browser opened the address itself (a download
+        #: link: the 503 of a busy report, ``service.report_gate``).
+        self.page = False
 
 
 def problem_response(status: int, type_: str, title: str, detail: str | None = None,
@@ -99,6 +102,11 @@ def wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith("/api/") or path == "/openapi.json":
         return False
+    return prefers_html(request)
+
+
+def prefers_html(request: Request) -> bool:
+    """The Accept header prefers HTML to JSON (a browser opening the address)."""
     accept = request.headers.get("accept", "")
     html = _quality(accept, "text/html", "application/xhtml+xml")
     return html > 0 and html >= _quality(accept, "application/json", MEDIA_TYPE)
@@ -106,12 +114,14 @@ def wants_html(request: Request) -> bool:
 
 async def answer(request: Request, status: int, type_: str, title: str,
                  detail: str | None = None, headers: dict[str, str] | None = None,
-                 **extra: Any) -> Response:
+                 *, api_page: bool = False, **extra: Any) -> Response:
     """The error as an HTML page for a browser (with the navigation of whoever is signed
     in), as problem+json for everyone else. A page that cannot be drawn falls back to the
-    document: an error must never hide behind another one."""
+    document: an error must never hide behind another one. ``api_page``: a page under
+    /api/ too, when the browser prefers HTML (it opened a download link)."""
     page: ErrorPage | None = getattr(request.app.state, "error_page", None)
-    if page is not None and wants_html(request):
+    html = prefers_html(request) if api_page else wants_html(request)
+    if page is not None and html:
         try:
             return await run_in_threadpool(page, request, status, title, detail, headers,
                                            extra)
@@ -129,7 +139,7 @@ def install(app: FastAPI, *, fallback: Fallback | None = None) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
         return await answer(request, exc.status, exc.type, exc.title, exc.detail, exc.headers,
-                            **exc.extra)
+                            api_page=exc.page, **exc.extra)
 
     @app.exception_handler(IllegalAction)
     async def _illegal(request: Request, exc: IllegalAction) -> Response:

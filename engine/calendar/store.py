@@ -20,6 +20,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from engine.calendar.model import DayEntry, DayKind, OfficeHours
 from engine.calendar.national import national_calendar
 from engine.calendar.working import WorkingCalendar
+from engine.data_version import note_change
 from engine.timezone import read_instant
 
 NATIONAL = ""  # agency_code of the national layer
@@ -196,6 +197,7 @@ def save_day(
     row.created_at = _utcnow()
     row.created_by = created_by
     session.flush()
+    note_change(session, "calendar", entry.day)  # past deadlines may move: reports too
     return row
 
 
@@ -210,6 +212,7 @@ def delete_day(session: Session, *, day: date, agency_code: str = NATIONAL) -> b
         return False
     session.delete(row)
     session.flush()
+    note_change(session, "calendar", day)
     return True
 
 
@@ -224,6 +227,7 @@ def set_office_hours(
     row.sessions = hours.format()
     row.updated_at = _utcnow()
     session.flush()
+    note_change(session, "calendar")
     return row
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from engine.data_version import note_change
 from engine.lifecycle.models import Dossier, utcnow
 from engine.lifecycle.moves import record_move
 from engine.lifecycle.projection import apply_clock
@@ -45,4 +46,6 @@ def reproject_open_dossiers(session: Session, *, agency_code: str | None = None,
                           "new_due": str(dossier.due_date),
                           "old_appointment": str(before[1]),
                           "new_appointment": str(dossier.appointment_date)})
+    if moved:  # stored due dates judge past period ends too: closed reports may change
+        note_change(session, "reprojection")
     return moved

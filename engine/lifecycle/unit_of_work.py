@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, select
 
+from engine import data_version
 from engine.calendar import CalendarRangeError, WorkingCalendar
 from engine.clock import ClockError
 from engine.deadline import ClockPolicy, Due
@@ -36,6 +37,7 @@ from engine.lifecycle.inputs import Actor
 from engine.lifecycle.models import Dossier, DossierEvent, DossierStep, IssuedDocument, utcnow
 from engine.lifecycle.policy import authorize
 from engine.lifecycle.projection import (
+    assign,
     current_due,
     mark_terminal_without_clock,
     update_clock,
@@ -136,8 +138,8 @@ def perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Act
         ctx.flags.append(backdating.FLAG)
         ctx.payload = {**ctx.payload, "backdated": {"reason": backdate_reason}}
 
-    dossier.status_code = State(dossier.state).national_code
-    dossier.flags = sorted(set(dossier.flags) | set(ctx.flags))
+    assign(dossier, status_code=State(dossier.state).national_code,
+           flags=sorted(set(dossier.flags) | set(ctx.flags)))
     mark_terminal_without_clock(dossier, at)
     dossier.updated_at = utcnow()
     event = new_event(ctx, state_before, step_before,
@@ -149,6 +151,7 @@ def perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Act
                        code=dossier.code) from exc
     if idem:
         idempotency.settle(session, idem, dossier_id=dossier.id, event_id=event["id"])
+    data_version.note_if_backdated(session, at)  # a closed period's report may change
     after_effects.run(ctx, event)
     return ActionResult(dossier, event, ctx.documents, due=ctx.due)
 

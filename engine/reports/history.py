@@ -38,6 +38,7 @@ from sqlmodel import Session, select
 from engine.agencies import Agency
 from engine.calendar.store import load_calendar
 from engine.clock import ClockError, EventKind, SupplementEffect, replay
+from engine.data_version import note_change
 from engine.lifecycle import audit, codes, write_verdict
 from engine.lifecycle.machine import IllegalAction, machine_for
 from engine.lifecycle.models import Dossier, DossierEvent, utcnow
@@ -309,4 +310,6 @@ def import_lines(session: Session, lines: Iterable[str], *, source: str = "",
             importer.agencies.clear()
         if progress:
             progress(number)
+    if result.imported:  # dossiers of past periods: their cached reports are stale
+        note_change(session, "import")
     return result

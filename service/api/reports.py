@@ -5,18 +5,25 @@ scoped in SQL exactly like the dossier list (``engine.lifecycle.visibility.visib
 ``GET /api/v1/reports`` returns the dashboard document, a contract:
 ``{"period": {"from", "to"}, "totals": {…}, "groups": [{"key", "totals"}]}``; every answer's
 shape is declared in ``service/api/schemas/reports.py``.
+
+Every report is computed in the thread pool under the process's report slots
+(``service.report_gate``, ``MOTCUA_REPORT_CONCURRENCY``): beyond a short wait the answer is
+503 with ``Retry-After``, and the rest of the service keeps its threads. The figures of a
+closed period come from the database's cache (``engine.reports.cache``) without a slot.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from time import perf_counter
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from engine.lifecycle.visibility import visible_to
+from engine.reports import cache
 from engine.reports.figures import FIGURES, By, Options, figures
 from engine.reports.period import SUPPORTED_FIRST, SUPPORTED_LAST, Period, PeriodOutOfRange
 from engine.timezone import to_local
@@ -36,6 +43,7 @@ from service.api.schemas.reports import (
 )
 from service.deps import SessionDep, require_roles
 from service.problems import Problem
+from service.report_gate import ReportSlot, gate_of, in_thread
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 Reader = Annotated[User, Depends(require_roles(Role.AUDITOR, Role.LEADER))]
@@ -63,17 +71,47 @@ From = Annotated[date, Query(alias="from", description="Ngày đầu kỳ (YYYY-
 To = Annotated[date, Query(alias="to", description="Ngày cuối kỳ (YYYY-MM-DD)")]
 
 
-@router.get("", summary="Số liệu giải quyết TTHC của kỳ (bảng điều khiển)")
-def dashboard(session: SessionDep, user: Reader, date_from: From, date_to: To,
-              by: By = By.NONE, withdrawn_separate: bool = False) -> Dashboard:
+@router.get("", summary="Số liệu giải quyết TTHC của kỳ (bảng điều khiển)",
+            responses={503: {"description": "Đang tính đủ số báo cáo cùng lúc: thử lại sau "
+                                            "Retry-After giây"}})
+async def dashboard(request: Request, session: SessionDep, user: Reader, date_from: From,
+                    date_to: To, by: By = By.NONE,
+                    withdrawn_separate: bool = False) -> Dashboard:
+    """The figures of a closed period come from the cache while the data version holds
+    (``engine.reports.cache``), taking no report slot; any other is computed in the thread
+    pool under the process's report slots (``service.report_gate``: 503 when all are busy
+    beyond a short wait)."""
     period = _period(date_from, date_to)
-    return Dashboard.model_validate(figures(
-        session, period, by, where=visible_to(session, user),
-        options=Options(withdrawn_counts_as_ended=not withdrawn_separate)).dashboard())
+    options = Options(withdrawn_counts_as_ended=not withdrawn_separate)
+    # The lifecycle judges "backdated" by the real clock: a period counts as closed only
+    # when it is by both clocks (tests move the app's clock).
+    now = min(request.app.state.clock(), datetime.now(UTC))
+
+    def find() -> tuple[Any, cache.CacheKey | None, cache.Found | None]:
+        where = visible_to(session, user)
+        if not cache.cacheable(period, now, by):
+            return where, None, None
+        key = cache.CacheKey("figures", period, cache.scope_text(
+            where, session.get_bind().dialect), cache.params(by=by, options=options))
+        return where, key, cache.lookup(session, key)
+
+    where, key, found = await in_thread(find)
+    if found is not None and found.hit:
+        return Dashboard.model_validate(found.body)
+
+    def compute() -> dict[str, Any]:
+        started = perf_counter()
+        body = figures(session, period, by, where=where, options=options).dashboard()
+        if key is not None and found is not None:
+            session.rollback()  # end the reading transaction before the cache's own
+            cache.store(session, key, found, body, perf_counter() - started)
+        return body
+
+    return Dashboard.model_validate(await gate_of(request).run(compute))
 
 
 @router.get("/drill", summary="Danh sách hồ sơ của một chỉ tiêu")
-def drill_down(session: SessionDep, user: Reader, date_from: From, date_to: To,
+def drill_down(session: SessionDep, user: Reader, _slot: ReportSlot, date_from: From, date_to: To,
                figure: Annotated[str, Query(description=", ".join(FIGURES))],
                by: By = By.NONE, key: Annotated[str | None, Query(max_length=255)] = None,
                withdrawn_separate: bool = False,
@@ -122,8 +160,9 @@ _MEDIA = {ExportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spre
             response_class=Response,
             responses={200: {"content": {m.split(";")[0]: {} for m in _MEDIA.values()},
                              "description": "Tệp báo cáo"}})
-def export(fmt: ExportFormat, session: SessionDep, user: Reader, date_from: From, date_to: To,
-           by: By = By.NONE, withdrawn_separate: bool = False) -> Response:
+def export(fmt: ExportFormat, session: SessionDep, user: Reader, _slot: ReportSlot,
+           date_from: From, date_to: To, by: By = By.NONE,
+           withdrawn_separate: bool = False) -> Response:
     """The figures of the period and filters the dashboard shows, as the files of ``motcua
     report --format xlsx|pdf|csv`` (same builders): Excel with Biểu II.06a, the PDF with its
     charts, a CSV with Vietnamese column titles (UTF-8 with BOM, for spreadsheets)."""
@@ -178,7 +217,8 @@ def _pdf(session, user: User, period: Period, data, where) -> bytes:
 
 
 @router.get("/charts", summary="Dữ liệu biểu đồ: tỷ lệ đúng hạn theo tháng và theo cơ quan")
-def charts(session: SessionDep, user: Reader, date_from: From, date_to: To) -> Charts:
+def charts(session: SessionDep, user: Reader, _slot: ReportSlot, date_from: From,
+           date_to: To) -> Charts:
     from engine.reports.exports import chart_data
     from engine.reports.snapshots import viewer_scope
 
@@ -188,7 +228,7 @@ def charts(session: SessionDep, user: Reader, date_from: From, date_to: To) -> C
 
 
 @router.get("/processing-time", summary="Thời gian giải quyết trung bình theo thủ tục")
-def processing_time(session: SessionDep, user: Reader, date_from: From,
+def processing_time(session: SessionDep, user: Reader, _slot: ReportSlot, date_from: From,
                     date_to: To) -> list[ProcessingTime]:
     from engine.reports.processing import average_processing_time
 
@@ -197,7 +237,7 @@ def processing_time(session: SessionDep, user: Reader, date_from: From,
 
 
 @router.get("/responsibility", summary="Bước, đơn vị làm quá hạn đầu tiên")
-def responsible(session: SessionDep, user: Reader, date_from: From,
+def responsible(session: SessionDep, user: Reader, _slot: ReportSlot, date_from: From,
                 date_to: To) -> Responsibility:
     from engine.reports.responsibility import responsibility
 
@@ -206,7 +246,7 @@ def responsible(session: SessionDep, user: Reader, date_from: From,
 
 
 @router.get("/anomalies", summary="Bất thường cần kiểm tra")
-def irregular(session: SessionDep, user: Reader, date_from: From, date_to: To,
+def irregular(session: SessionDep, user: Reader, _slot: ReportSlot, date_from: From, date_to: To,
               receipt_delay_hours: Annotated[float, Query(gt=0, le=24 * 365)] = 24
               ) -> Anomalies:
     from engine.reports.anomalies import AnomalySettings, anomalies
@@ -219,7 +259,7 @@ def irregular(session: SessionDep, user: Reader, date_from: From, date_to: To,
 
 @router.get("/scoring", summary="Chấm điểm theo bộ chỉ số (mặc định TT 01/2018)",
             response_model_exclude_unset=True)  # "dossiers" only when asked for
-def scoring(session: SessionDep, user: Reader, date_from: From, date_to: To,
+def scoring(session: SessionDep, user: Reader, _slot: ReportSlot, date_from: From, date_to: To,
             scheme: str = "tt01_2018", dossiers: bool = False) -> Scoring:
     from engine.reports.scoring import SCHEMES
 
@@ -241,7 +281,7 @@ def _not_by_step(by: By) -> None:
 
 @router.get("/channel-targets", summary="Chỉ tiêu kênh: thủ tục, hồ sơ, xử lý và kết quả "
             "trực tuyến")
-def channels(session: SessionDep, user: Reader, date_from: From, date_to: To,
+def channels(session: SessionDep, user: Reader, _slot: ReportSlot, date_from: From, date_to: To,
              by: By = By.NONE) -> ChannelTargetsReport:
     """Share of procedures with online dossiers, of dossiers submitted online, of online
     dossiers processed online (toàn trình) and of results returned online
@@ -255,7 +295,7 @@ def channels(session: SessionDep, user: Reader, date_from: From, date_to: To,
 
 @router.get("/satisfaction", summary="Mức độ hài lòng sau khi trả kết quả và QĐ 766 tiêu chí "
             "5.4")
-def satisfied(session: SessionDep, user: Reader, date_from: From, date_to: To,
+def satisfied(session: SessionDep, user: Reader, _slot: ReportSlot, date_from: From, date_to: To,
               by: By = By.AGENCY, withdrawn_separate: bool = False) -> SatisfactionReport:
     """The ratings given in the period per group (average, count, share ≥ 4, top reasons)
     and QĐ 766 5.4 = 100 % − (late rate + dislike rate) (``engine.reports.satisfaction``)."""
@@ -269,7 +309,7 @@ def satisfied(session: SessionDep, user: Reader, date_from: From, date_to: To,
 
 @router.get("/sync", summary="Tỷ lệ hồ sơ đồng bộ lên Cổng Dịch vụ công quốc gia (QĐ 766 "
             "1.4, 3.3)")
-def synchronised(session: SessionDep, user: Reader, date_from: From, date_to: To,
+def synchronised(session: SessionDep, user: Reader, _slot: ReportSlot, date_from: From, date_to: To,
                  by: By = By.AGENCY) -> SyncRateReport:
     """Dossiers received in the period whose receipt reached the national portal (its
     message delivered), per group; QĐ 766 1.4 = synchronised / received and 3.3 = online and

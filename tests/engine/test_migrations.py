@@ -71,6 +71,7 @@ def test_models_match_the_migrations(db_engine):
     import engine.procedures
     import engine.ratings
     import engine.readjournal
+    import engine.reports.cache
     import engine.reports.snapshots
     import engine.timed.runs
     import engine.users  # noqa: F401

@@ -27,7 +27,11 @@ def statements(session) -> Iterator[list[str]]:
     bind = session.connection().engine
 
     def record(conn, cursor, statement, *args):
-        seen.append(" ".join(statement.split())[:80])
+        # These tests act on 2025 dates: to the server's clock every action is a backdated
+        # entry, which moves the reports' data version (engine/data_version.py, one row
+        # written once per transaction). That row is not the action's own cost.
+        if "report_data_version" not in statement:
+            seen.append(" ".join(statement.split())[:80])
 
     event.listen(bind, "before_cursor_execute", record)
     try:
