@@ -1,7 +1,10 @@
 """Prometheus metrics (``GET /metrics``): requests by route and status, lifecycle actions, and
 the timed work (sweeps, the outbox, the scheduler's leader) read from the database.
 
-Requests and actions are counted in the process that serves them. The timed work happens in
+Requests and actions are counted in the process that serves them; with several workers
+(``motcua serve --workers N``, service/workers.py) each worker writes them to its own file in
+``PROMETHEUS_MULTIPROC_DIR`` and a scrape sums every worker's files (``prometheus_client``'s
+multiprocess mode), so whichever worker answers reports them all. The timed work happens in
 other processes (the scheduler may run apart, several processes deliver), so its figures are
 read from the database at each scrape (:class:`TimedWorkCollector`): every web process then
 reports the same, true values, whichever of them is scraped.
@@ -14,8 +17,9 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Connection, Engine, case, func, select, text
 from sqlmodel import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -36,8 +40,9 @@ class Metrics:
         """``database``: the engine the timed-work figures are read from at each scrape
         (a callable, so the app can swap it); None leaves them out."""
         self.registry = CollectorRegistry()
-        if database is not None:
-            self.registry.register(TimedWorkCollector(database))
+        self.timed = None if database is None else TimedWorkCollector(database)
+        if self.timed is not None:
+            self.registry.register(self.timed)
         self.requests = Counter("motcua_http_requests", "HTTP requests",
                                 ["method", "route", "status"], registry=self.registry)
         self.latency = Histogram("motcua_http_request_seconds", "HTTP request duration",
@@ -46,7 +51,15 @@ class Metrics:
                                ["action"], registry=self.registry)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """This process's counters; in multiprocess mode (the value class prometheus_client
+        chose at import, from ``PROMETHEUS_MULTIPROC_DIR``) every worker's, from their files."""
+        if values.ValueClass is values.MutexValue:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        if self.timed is not None:
+            registry.register(self.timed)
+        return generate_latest(registry)
 
 
 class MetricsMiddleware:

@@ -15,7 +15,8 @@ How:
   (headers ``X-PoW-Challenge`` and ``X-PoW-Nonce``);
 - the server checks the MAC, the expiry and the hash, then records the id in
   ``pow_challenge_used`` (migration 0016): a solved challenge is spent once — a replay is
-  refused even within its lifetime. Spent ids are deleted once expired.
+  refused even within its lifetime. Spent ids are deleted once expired (by one spend in
+  :data:`SWEEP_EVERY`: a statement fewer for the others).
 
 Settings: ``MOTCUA_POW_BITS`` (default 16, about 65,000 hashes: under a second or two on a
 phone) and ``MOTCUA_POW_MINUTES`` (the challenge's lifetime, default 10).
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import os
 import secrets
 from collections.abc import Mapping
@@ -40,6 +42,9 @@ from engine.settings import positive_number
 DEFAULT_BITS = 16
 DEFAULT_MINUTES = 10
 MAX_BITS = 32
+#: One spend in this many (per process) also deletes the expired spent ids.
+SWEEP_EVERY = 50
+_spends = itertools.count(1)
 
 
 class UsedChallenge(SQLModel, table=True):
@@ -131,7 +136,8 @@ def check(key: str, challenge: str | None, nonce: str | None, now: datetime,
 def spend(session: Session, ident: str, expires: datetime, now: datetime) -> None:
     """Record the challenge as used, in its own transaction (a refused submission still
     spends it: the sender solves a new one); a second use is :class:`PowRefused`."""
-    session.execute(delete(UsedChallenge).where(col(UsedChallenge.expires_at) < now))
+    if next(_spends) % SWEEP_EVERY == 1:  # the first spend of a process too
+        session.execute(delete(UsedChallenge).where(col(UsedChallenge.expires_at) < now))
     session.add(UsedChallenge(id=ident, expires_at=expires, used_at=now))
     try:
         session.commit()

@@ -74,6 +74,34 @@ SWEEP_EVERY = 200
 
 Clock = Callable[[], datetime]
 
+#: PostgreSQL: the advisory locks of :meth:`DbRateLimiter.hit_all`'s buckets, in the sorted
+#: order of the array (``unnest … WITH ORDINALITY`` keeps it), in one round trip.
+_PG_LOCKS = text(
+    "SELECT pg_advisory_xact_lock(hashtext(t.bucket)) "
+    "FROM unnest(CAST(:buckets AS varchar[])) WITH ORDINALITY AS t(bucket, i) ORDER BY t.i")
+#: PostgreSQL, once the locks are held: per bucket, its hits in the window (counted up to the
+#: limit: a count never reads more rows than the limit) and the limit-th most recent one (when
+#: the caller may pass again); the hit recorded on every bucket only if every bucket allows
+#: it, and then the buckets' expired rows deleted — one statement, one round trip (data-
+#: modifying CTEs run to completion whether or not the final SELECT reads them).
+_PG_HIT = text("""
+WITH wanted AS (SELECT unnest(CAST(:buckets AS varchar[])) AS bucket),
+counted AS (
+    SELECT w.bucket,
+           (SELECT count(*) FROM (SELECT 1 FROM rate_limit_hit h
+                                  WHERE h.bucket = w.bucket AND h.at > :since
+                                  LIMIT :limit) AS upto) AS n,
+           (SELECT h.at FROM rate_limit_hit h WHERE h.bucket = w.bucket AND h.at > :since
+            ORDER BY h.at DESC OFFSET :limit - 1 LIMIT 1) AS nth
+    FROM wanted w),
+verdict AS (SELECT bool_and(n < :limit) AS pass FROM counted),
+added AS (INSERT INTO rate_limit_hit (bucket, at)
+          SELECT w.bucket, :now FROM wanted w, verdict WHERE verdict.pass RETURNING id),
+expired AS (DELETE FROM rate_limit_hit h USING verdict
+            WHERE verdict.pass AND h.bucket IN (SELECT bucket FROM wanted)
+              AND h.at <= :since RETURNING h.id)
+SELECT bucket, n, nth FROM counted""")
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -106,6 +134,11 @@ class _Buckets:
         cutoff = now - self.window
         session.execute(delete(RateLimitHit).where(col(RateLimitHit.bucket) == bucket,
                                                    col(RateLimitHit.at) <= cutoff))
+        self._sweep_now_and_then(session, cutoff)
+
+    def _sweep_now_and_then(self, session: Session, cutoff: datetime) -> None:
+        """Once in :data:`SWEEP_EVERY` hits of this process, delete the expired rows of every
+        bucket of this limiter (a count per process: which process sweeps does not matter)."""
         with self._sweep_lock:
             sweep = next(self._hits) % SWEEP_EVERY == 0
         if sweep:
@@ -163,6 +196,8 @@ class DbRateLimiter(_Buckets):
         buckets = sorted({self.bucket(key) for key in keys})
         if not buckets:
             return 0.0
+        if self.engine.dialect.name == "postgresql":
+            return self._hit_all_postgresql(buckets, now)
         with Session(self.engine) as session:
             waits = []
             for bucket in buckets:
@@ -183,6 +218,27 @@ class DbRateLimiter(_Buckets):
                 return max(waits)
             for bucket in buckets:
                 self._expire(session, bucket, now)
+            session.commit()
+            return 0.0
+
+    def _hit_all_postgresql(self, buckets: list[str], now: datetime) -> float:
+        """:meth:`hit_all` in two statements, whatever the number of keys (an online
+        submission's three buckets took ~11 ms on PostgreSQL as four statements per key,
+        bench/uploads.py): the buckets' advisory locks, then :data:`_PG_HIT` — count, record
+        if every bucket allows it, delete the buckets' expired rows. The locks must be a
+        statement of their own: a statement's snapshot is taken when it starts, so counting
+        in the statement that waited for a lock would miss the hit its holder committed."""
+        since = now - self.window
+        with Session(self.engine) as session:
+            session.execute(_PG_LOCKS, {"buckets": buckets})
+            rows = session.execute(_PG_HIT, {"buckets": buckets, "now": now, "since": since,
+                                             "limit": self.limit}).all()
+            if any(n >= self.limit for _bucket, n, _nth in rows):
+                session.rollback()  # (nothing was written: the statement's verdict refused)
+                # The caller may pass once the limit-th most recent hit leaves the window.
+                return max(max(_seconds(nth + self.window - now), 1.0)
+                           for _bucket, n, nth in rows if n >= self.limit)
+            self._sweep_now_and_then(session, since)
             session.commit()
             return 0.0
 

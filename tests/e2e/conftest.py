@@ -39,7 +39,10 @@ def server(request, tmp_path_factory):
     exe = shutil.which("motcua", path=str(Path(sys.executable).parent))
     port = free_port()
     env = {**os.environ, "MOTCUA_DATABASE_URL": database_url, "MOTCUA_DEMO_PASSWORD": PASSWORD,
-           "MOTCUA_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+           "MOTCUA_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+           # one worker: the browser tests need one process, and several workers are
+           # tested on their own (tests/service/test_workers.py)
+           "MOTCUA_WORKERS": "1"}
     log = (folder / "server.log").open("w")
     process = subprocess.Popen([exe, "serve", "--port", str(port)], env=env, stdout=log,
                                stderr=subprocess.STDOUT, cwd=folder)

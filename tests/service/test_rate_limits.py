@@ -226,3 +226,17 @@ def test_hits_on_several_keys_count_together_or_not_at_all(db_engine):
     assert limiter.hit_all(["an@x.vn", "0912"]) > 0
     assert (limiter.count("0912"), limiter.count("an@x.vn")) == (2, 1)
     assert limiter.hit_all([]) == 0
+
+
+def test_concurrent_hits_on_one_bucket_pass_exactly_up_to_the_limit(db_engine):
+    """Eight callers at once (as from several workers) on a limit of three: three pass, the
+    others wait, and only the three are recorded — the count and the insert take turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clock = Clock()
+    limiter = DbRateLimiter(db_engine, "race", limit=3, window=timedelta(hours=1), clock=clock)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        waits = list(pool.map(lambda _: limiter.hit_all(["0912", "an@x.vn"]), range(8)))
+    assert sorted(w == 0 for w in waits) == [False] * 5 + [True] * 3
+    assert all(w >= 3599 for w in waits if w)
+    assert (limiter.count("0912"), limiter.count("an@x.vn")) == (3, 3)
