@@ -28,13 +28,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## Every benchmark (bench/all.py): ONE JSON object on stdout, progress on stderr; PostgreSQL
+## too when MOTCUA_BENCH_DATABASE_URL or MOTCUA_TEST_DATABASE_URL is set. Fails if one crashed.
 bench: $(STAMP)
-	$(BIN)/python bench/calendar.py
-	$(BIN)/python bench/lifecycle.py
-	$(BIN)/python bench/printouts.py
-	$(BIN)/python bench/reports.py --dossiers 100000 --small 20000  # 1,000,000: run by hand
-	$(BIN)/python bench/outbox.py
-	$(BIN)/python bench/uploads.py
+	@$(BIN)/python bench/all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

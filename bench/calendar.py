@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
@@ -55,6 +56,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", action="store_true",
+                        help="end with one JSON line of the figures (for bench/all.py)")
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
@@ -85,6 +88,13 @@ def main() -> None:
     print(f"speed ratio        : {slow / fast:.0f}× (goal ≥ 100×)")
     if mismatches:
         raise SystemExit("answers differ from the baseline")
+    if args.json:
+        print(json.dumps({
+            "calls": args.calls, "build_ms": build * 1000, "table_us": fast / args.calls * 1e6,
+            "baseline_us": slow / args.calls * 1e6, "mismatches": mismatches,
+            "ratios": {"baseline_over_table": slow / fast},
+            "goals": {"speed": {"value": slow / fast, "goal": 100, "op": ">=",
+                                "met": slow / fast >= 100}}}))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
 import tempfile  # noqa: E402
@@ -109,10 +110,13 @@ class Times:
 
 
 def plan(dossiers: int) -> list[Times]:
-    """``PER_DAY`` dossiers per working day from 03/03/2025, each through its lifecycle over
-    the next working days, a few seconds apart so events stay in order."""
+    """``PER_DAY`` dossiers per working day from the first one after the server's today, each
+    through its lifecycle over the next working days, a few seconds apart so events stay in
+    order. Never in the past: an action stamped before today is a back-dated entry, which
+    also bumps the reports' data version (``engine.data_version``: one more UPDATE and a row
+    lock per commit) — a rare path, not the counter's usual action measured here."""
     calendar = national_calendar()
-    day, days = date(2025, 3, 2), []
+    day, days = datetime.now(VN_TZ).date(), []
     while len(days) < dossiers // PER_DAY + 1:
         day = calendar.next_working_day(day)
         days.append(day)
@@ -222,6 +226,7 @@ def floor_runner() -> Callable[[Engine, list[Times]], None]:
                     **({"search_text": code} if "search_text" in dossier_row else {}),
                     received_at=t.received, clock_started_at=t.received,
                     transfer_due_at=t.transferred, register_number=register,
+                    register_year=day.year,
                     due_date=t.returned.date(), due_at=t.returned,
                     appointment_date=t.returned.date(), original_due_date=t.returned.date())]
                                          ).scalar_one()
@@ -289,6 +294,7 @@ def postgres_database(admin_url: str) -> Callable[[], Any]:
 @dataclass
 class Run:
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process's CPU time (time.process_time) over the same parts
     rows: dict[str, int] | None = None
     check_seconds: float = 0.0
     anomalies: int = 0
@@ -321,7 +327,8 @@ def count_rows(engine: Engine) -> dict[str, int]:
 def compare(database: Callable[[], Any], times: list[Times], *, chunk: int,
             check: bool) -> tuple[Run, Run]:
     """Time the engine and the floor on two fresh databases of the same kind, alternating
-    chunks of ``chunk`` dossiers so that a busy machine slows both alike."""
+    chunks of ``chunk`` dossiers so that a busy machine slows both alike (short chunks: a
+    load that comes and goes over seconds must fall on both, see docs/scaling.md)."""
     engine_run, floor_run = Run(), Run()
     with database() as engine_url, database() as floor_url:
         engines = []
@@ -335,9 +342,10 @@ def compare(database: Callable[[], Any], times: list[Times], *, chunk: int,
                 part = times[start:start + chunk]
                 for run, runner, engine in ((engine_run, run_engine, engines[0]),
                                             (floor_run, run_floor, engines[1])):
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), time.process_time()
                     runner(engine, part)
                     run.seconds += time.perf_counter() - started
+                    run.cpu_seconds += time.process_time() - cpu
             engine_run.rows, floor_run.rows = count_rows(engines[0]), count_rows(engines[1])
             extra = plan(len(times) + 20)[-20:]
             engine_run.statements = count_statements(engines[0], run_engine, extra)
@@ -384,6 +392,31 @@ def machine_cost(fires: int) -> tuple[float, float]:
     return fire, trigger
 
 
+def json_figures(results: list[tuple[str, Run, Run]], actions: int, fire: float,
+                 trigger: float) -> dict[str, Any]:
+    """The printed table as one object, with each goal met or not (``--json``, for
+    ``bench/all.py``)."""
+    out: dict[str, Any] = {"actions": actions, "fire_us": fire, "trigger_us": trigger,
+                           "ratios": {}, "goals": {}}
+    for name, engine_run, floor_run in results:
+        ratio = floor_run.seconds / engine_run.seconds  # = engine rate / floor rate
+        out[name] = {"engine_actions_per_s": actions / engine_run.seconds,
+                     "floor_actions_per_s": actions / floor_run.seconds,
+                     "engine_s": engine_run.seconds, "floor_s": floor_run.seconds,
+                     "anomalies": engine_run.anomalies, "rows": engine_run.rows,
+                     "floor_rows": floor_run.rows,
+                     "statements_per_action": engine_run.statements,
+                     "cpu_ratio": floor_run.cpu_seconds / engine_run.cpu_seconds,
+                     "floor_statements_per_action": floor_run.statements}
+        out["ratios"][name] = ratio
+        out["goals"][f"{name}_of_floor"] = {"value": ratio, "goal": 0.5, "op": ">=",
+                                            "met": ratio >= 0.5}
+        out["goals"][f"{name}_anomalies"] = {"value": engine_run.anomalies, "goal": 0,
+                                             "op": "<=", "met": engine_run.anomalies == 0}
+    out["goals"]["fire_us"] = {"value": fire, "goal": 20, "op": "<=", "met": fire <= 20}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, default=10_000)
@@ -391,10 +424,12 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get(
         "MOTCUA_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--fires", type=int, default=200_000)
-    parser.add_argument("--chunk", type=int, default=250,
+    parser.add_argument("--chunk", type=int, default=20,
                         help="dossiers per alternation between the engine and the floor")
     parser.add_argument("--no-check", action="store_true",
                         help="skip the consistency check of the engine's database")
+    parser.add_argument("--json", action="store_true",
+                        help="end with one JSON line of the figures (for bench/all.py)")
     args = parser.parse_args()
 
     times = plan(args.dossiers)
@@ -433,9 +468,14 @@ def main() -> None:
     print(f"rows per run: {results[0][1].rows if results else '-'}")
     for name, engine_run, floor_run in results:
         print(f"{name}: statements per action: engine {engine_run.statements:.1f}, "
-              f"floor {floor_run.statements:.1f}")
+              f"floor {floor_run.statements:.1f}; CPU per action: engine "
+              f"{engine_run.cpu_seconds / actions * 1e6:.0f} µs, floor "
+              f"{floor_run.cpu_seconds / actions * 1e6:.0f} µs (ratio "
+              f"{floor_run.cpu_seconds / engine_run.cpu_seconds:.2f})")
     print(f"machine: {fire:.1f} µs per fire (DossierMachine.fire), {trigger:.1f} µs per bare "
           f"Event.trigger; goal ≤ 20 µs: {'ok' if fire <= 20 else 'ABOVE GOAL'}")
+    if args.json:
+        print(json.dumps(json_figures(results, actions, fire, trigger)))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
 import statistics  # noqa: E402
@@ -169,7 +170,7 @@ def database(db: str, pg_url: str | None) -> Iterator[str]:
         admin.dispose()
 
 
-def run(db: str, args: argparse.Namespace) -> None:
+def run(db: str, args: argparse.Namespace) -> dict:
     sink = Sink()
     settings = DeliverySettings(webhook=WebhookSettings(url=sink.url, secret=SECRET, timeout=5))
     floors, rates = [], []
@@ -196,6 +197,8 @@ def run(db: str, args: argparse.Namespace) -> None:
           f"ratio {statistics.median(paired):.2f}x (median of rounds "
           f"{', '.join(f'{x:.2f}' for x in paired)}; goal >= 0.5x) | "
           f"duplicates {sink.duplicates}", flush=True)
+    return {"messages": args.messages, "floor_per_s": floor, "outbox_per_s": ours,
+            "rounds": paired, "ratio": statistics.median(paired), "duplicates": sink.duplicates}
 
 
 def main() -> None:
@@ -205,12 +208,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg-url", default=os.environ.get("MOTCUA_TEST_DATABASE_URL"))
+    parser.add_argument("--json", action="store_true",
+                        help="end with one JSON line of the figures (for bench/all.py)")
     args = parser.parse_args()
+    results = {}
     for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
         if db == "postgresql" and not args.pg_url:
             print("postgresql: skipped (no --pg-url / MOTCUA_TEST_DATABASE_URL)")
             continue
-        run(db, args)
+        results[db] = run(db, args)
+    if args.json:
+        goals = {}
+        for db, r in results.items():
+            goals[f"{db}_ratio"] = {"value": r["ratio"], "goal": 0.5, "op": ">=",
+                                    "met": r["ratio"] >= 0.5}
+            goals[f"{db}_duplicates"] = {"value": r["duplicates"], "goal": 0, "op": "<=",
+                                         "met": r["duplicates"] == 0}
+        print(json.dumps({**results, "ratios": {db: r["ratio"] for db, r in results.items()},
+                          "goals": goals}))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -129,7 +130,7 @@ def bench_receipt(runs: int) -> tuple[float, float]:
     return statistics.median(warm), ratio
 
 
-def bench_counter_flow(runs: int) -> None:
+def bench_counter_flow(runs: int) -> float:
     """Receive dossiers into a migrated SQLite database, then time read + context + render."""
     from sqlmodel import Session
 
@@ -174,9 +175,10 @@ def bench_counter_flow(runs: int) -> None:
     print(f"  DB read + context + render: {ms(times)} (SQLite, {len(times)} receipts)")
     engine.dispose()
     shutil.rmtree(folder, ignore_errors=True)
+    return statistics.median(times)
 
 
-def bench_batch(form: str, count: int, naive_count: int, workers: int) -> None:
+def bench_batch(form: str, count: int, naive_count: int, workers: int) -> dict[str, float]:
     jobs = sample_jobs(form, count)
     with tempfile.TemporaryDirectory() as out:
         result = render_batch(jobs, Path(out), workers=workers)
@@ -188,6 +190,8 @@ def bench_batch(form: str, count: int, naive_count: int, workers: int) -> None:
     print(f"  naive loop, 1 process   : {naive.documents} {form} in {naive.seconds:.1f} s = "
           f"{naive.per_second:.1f} docs/s")
     print(f"  ratio: {result.per_second / naive.per_second:.1f}x")
+    return {"batch_docs_per_s": result.per_second, "naive_docs_per_s": naive.per_second,
+            "batch_workers": result.workers}
 
 
 def bench_soffice(runs: int) -> None:
@@ -239,19 +243,29 @@ def main() -> None:
                         default="apology")
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--skip-soffice", action="store_true")
+    parser.add_argument("--json", action="store_true",
+                        help="end with one JSON line of the figures (for bench/all.py)")
     args = parser.parse_args()
     print(f"cores: {len(os.sched_getaffinity(0))}, load average at start: "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("1. warm receipt vs naive")
-    bench_receipt(args.receipts)
+    warm, ratio = bench_receipt(args.receipts)
     print("2. counter flow")
-    bench_counter_flow(args.receipts)
+    counter = bench_counter_flow(args.receipts)
     print(f"3. batch of {args.batch} {args.form}")
-    bench_batch(args.form, args.batch, args.naive_batch or args.batch, args.workers)
+    batch = bench_batch(args.form, args.batch, args.naive_batch or args.batch, args.workers)
     if not args.skip_soffice:
         print("4. LibreOffice")
         bench_soffice(20)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.json:
+        print(json.dumps({
+            "receipt_warm_ms": warm * 1000, "counter_flow_ms": counter * 1000, **batch,
+            "ratios": {"naive_over_warm": ratio,
+                       "batch_over_naive": batch["batch_docs_per_s"] / batch["naive_docs_per_s"]},
+            "goals": {"warm_receipt": {"value": ratio, "goal": 3, "op": ">=", "met": ratio >= 3},
+                      "counter_flow_s": {"value": counter, "goal": 1, "op": "<=",
+                                         "met": counter <= 1}}}))
 
 
 if __name__ == "__main__":

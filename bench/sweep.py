@@ -369,6 +369,21 @@ def report(r: dict) -> str:
             f"peak steady {r['steady_peak_kib']:6.0f} KiB, next day {r['next_peak_kib']:6.0f} KiB")
 
 
+def figures(r: dict) -> dict:
+    """:func:`report`'s numbers, for ``--json``."""
+    first, steady, nxt = r["first"], r["steady"], r["next"]
+    return {"dossiers": r["dossiers"], "generate_s": r["generate_s"],
+            "due_rows": r["due_rows_now"], "floor_s": r["floor_s"], "steady_s": r["steady_s"],
+            "ratio": r["steady_s"] / r["floor_s"],
+            "steady_judged": steady.dossiers + steady.steps,
+            "steady_new_messages": steady.new_messages, "first_s": r["first_s"],
+            "first_judged": first.dossiers + first.steps,
+            "first_messages": first.new_messages, "next_day_s": r["next_s"],
+            "next_day_messages": nxt.new_messages, "next_floor_s": r["next_floor_s"],
+            "next_day_ratio": r["next_s"] / r["next_floor_s"],
+            "steady_peak_kib": r["steady_peak_kib"], "next_peak_kib": r["next_peak_kib"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dossiers", type=int, default=20_000)
@@ -376,17 +391,28 @@ def main() -> None:
                         help="a smaller size for the memory comparison (0: skip)")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg-url", default=os.environ.get("MOTCUA_TEST_DATABASE_URL"))
+    parser.add_argument("--json", action="store_true",
+                        help="end with one JSON line of the figures (for bench/all.py)")
     args = parser.parse_args()
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     sizes = [s for s in (args.small, args.dossiers) if s]
+    results = {}
     for db in dbs:
         if db == "postgresql" and not args.pg_url:
             print("postgresql: skipped (no --pg-url / MOTCUA_TEST_DATABASE_URL)")
             continue
         for n in sizes:
-            print(report(run(db, n, args.pg_url)), flush=True)
+            r = run(db, n, args.pg_url)
+            print(report(r), flush=True)
+            results[f"{db}_{n}"] = figures(r)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process max RSS {rss:.0f} MiB (includes generation)")
+    if args.json:
+        print(json.dumps({**results, "max_rss_mib": rss,
+                          "ratios": {k: r["ratio"] for k, r in results.items()},
+                          "goals": {f"{k}_steady": {"value": r["ratio"], "goal": 2, "op": "<=",
+                                                    "met": r["ratio"] <= 2}
+                                    for k, r in results.items()}}))
 
 
 if __name__ == "__main__":

@@ -93,7 +93,8 @@ def free_port() -> int:
 
 @contextmanager
 def server(url: str, files: Path) -> Iterator[tuple[str, int]]:
-    """``motcua serve`` on ``url``; yields (base URL, pid)."""
+    """``motcua serve`` on ``url``, one worker (its pid is the process whose memory is
+    sampled; the submissions are sent one at a time); yields (base URL, pid)."""
     port = free_port()
     env = {**os.environ, "MOTCUA_DATABASE_URL": url, "MOTCUA_DEMO_PASSWORD": PASSWORD,
            "MOTCUA_FILES_DIR": str(files), "MOTCUA_FILE_MAX_MB": "60",
@@ -102,7 +103,7 @@ def server(url: str, files: Path) -> Iterator[tuple[str, int]]:
            "MOTCUA_SUBMIT_PER_CONTACT_DAY": "1000000"}
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen([str(Path(sys.executable).parent / "motcua"), "serve",
-                                "--no-scheduler", "--port", str(port)],
+                                "--no-scheduler", "--workers", "1", "--port", str(port)],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -237,7 +238,7 @@ def memory(client: httpx.Client, pid: int, size_mb: int) -> tuple[int, int]:
     return idle, peak
 
 
-def run(db: str, args: argparse.Namespace) -> None:
+def run(db: str, args: argparse.Namespace) -> dict:
     batches = [[pdf(MB, 2 * i), pdf(MB, 2 * i + 1)] for i in range(args.submissions)]
     with database(db, args.pg_url) as url, \
             tempfile.TemporaryDirectory(prefix="motcua-files-") as folder, \
@@ -260,6 +261,10 @@ def run(db: str, args: argparse.Namespace) -> None:
           f"goal >= 0.3x) | {args.big_mb} MB upload: RSS idle {idle / 1024:.0f} MB, peak "
           f"{peak / 1024:.0f} MB, growth {(peak - idle) / 1024:.1f} MB (goal: flat)",
           flush=True)
+    return {"submissions": args.submissions, "server_per_s": max(ours),
+            "floor_per_s": max(floors), "rounds": paired, "ratio": statistics.median(paired),
+            "upload_mb": args.big_mb, "rss_idle_mb": idle / 1024, "rss_peak_mb": peak / 1024,
+            "rss_growth_mb": (peak - idle) / 1024}
 
 
 def main() -> None:
@@ -269,12 +274,25 @@ def main() -> None:
     parser.add_argument("--big-mb", type=int, default=50)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--pg-url", default=os.environ.get("MOTCUA_TEST_DATABASE_URL"))
+    parser.add_argument("--json", action="store_true",
+                        help="end with one JSON line of the figures (for bench/all.py)")
     args = parser.parse_args()
+    results = {}
     for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
         if db == "postgresql" and not args.pg_url:
             print("postgresql: skipped (no --pg-url / MOTCUA_TEST_DATABASE_URL)")
             continue
-        run(db, args)
+        results[db] = run(db, args)
+    if args.json:  # "flat": the growth stays under a tenth of the file's size
+        goals = {}
+        for db, r in results.items():
+            goals[f"{db}_ratio"] = {"value": r["ratio"], "goal": 0.3, "op": ">=",
+                                    "met": r["ratio"] >= 0.3}
+            flat = args.big_mb / 10
+            goals[f"{db}_rss_growth_mb"] = {"value": r["rss_growth_mb"], "goal": flat,
+                                            "op": "<=", "met": r["rss_growth_mb"] <= flat}
+        print(json.dumps({**results, "ratios": {db: r["ratio"] for db, r in results.items()},
+                          "goals": goals}))
 
 
 if __name__ == "__main__":

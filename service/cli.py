@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -174,6 +175,33 @@ def db_upgrade(revision: str = "head") -> None:
     url = load_settings().database_url
     upgrade(url, revision)
     typer.echo(f"Cơ sở dữ liệu đã cập nhật: {_redact(url)}")
+
+
+@db_app.command("partition")
+def db_partition(
+    from_year: Annotated[int, typer.Option(help="First year partition.")],
+    to_year: Annotated[int, typer.Option(help="Last year partition (inclusive).")],
+    check: Annotated[bool, typer.Option(help="Only count rows whose dossier is missing.")]
+    = False,
+) -> None:
+    """PostgreSQL: partition dossier and dossier_event by year, after 'motcua db upgrade';
+    run again each December for the next year (docs/scaling.md#partitioning)."""
+    from engine import partitioning
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        with engine.begin() as connection:
+            if check:
+                _print_json(partitioning.orphans(connection))
+                return
+            report = partitioning.convert(connection, range(from_year, to_year + 1))
+    except partitioning.PartitioningError as exc:
+        _fail(str(exc))
+    finally:
+        engine.dispose()
+    _print_json({"converted": report.converted, "partitions_added": report.partitions_added,
+                 "rows_moved": report.rows_moved,
+                 "foreign_keys_dropped": report.foreign_keys_dropped})
 
 
 def _redact(url: str) -> str:
@@ -408,9 +436,14 @@ def serve(
     no_scheduler: Annotated[bool, typer.Option(
         "--no-scheduler", help="Do not run the scheduler in this process (a separate "
                                "'motcua scheduler' runs it).")] = False,
+    workers: Annotated[int | None, typer.Option(
+        help="Web processes (default MOTCUA_WORKERS, else one per core up to 4 on "
+             "PostgreSQL, one on SQLite).")] = None,
 ) -> None:
     """Wait for the database (MOTCUA_DB_WAIT_SECONDS), migrate it and start the HTTP service,
-    with the scheduler inside (sweeps, deliveries, nightly snapshots) unless --no-scheduler."""
+    with the scheduler inside (sweeps, deliveries, nightly snapshots) unless --no-scheduler.
+    With several workers (service/workers.py) the scheduler runs once, in the supervising
+    process, and the workers only report it."""
     # The command line's one lazy boundary: the HTTP service (uvicorn, Starlette, argon2, JWT)
     # is imported only to serve. Imported at the top it costs every command ~0.5 s: `motcua
     # --help` 1.8 s instead of 1.3 s (hyperfine, 30 runs on 2 busy cores; +480 ms of imports
@@ -419,39 +452,50 @@ def serve(
 
     from printouts.qr import unset_base_url_warning
     from service import auth, resilience
+    from service import workers as several
 
     url = load_settings().database_url
+    try:
+        plan = several.plan_workers(url, workers)
+    except ValueError as exc:
+        _fail(str(exc))
     if not no_scheduler:
         _check_scheduler_settings()
     if warning := unset_base_url_warning():
         typer.echo(warning, err=True)
-    _redact_lookup_secrets()
+    if plan.warning:
+        typer.echo(plan.warning, err=True)
     _wait_for_database(resilience, url)
     upgrade(url)
     summary = _load_catalogue()
     typer.echo(f"Danh mục: {summary.procedures} thủ tục, {summary.agencies} cơ quan.")
     _ensure_demo_users(auth)
+    _ensure_signing_key(auth)
     # The app starts the scheduler in its lifespan (service/app.py); APScheduler is imported
-    # there, only when it runs. "observe": no jobs, only the state for /healthz.
-    os.environ["MOTCUA_SERVE_SCHEDULER"] = "observe" if no_scheduler else "run"
+    # there, only when it runs. "observe": no jobs, only the state for /healthz. Several
+    # workers: the scheduler runs in this supervising process instead, and they observe it.
+    inside = plan.count == 1 and not no_scheduler
+    os.environ["MOTCUA_SERVE_SCHEDULER"] = "run" if inside else "observe"
+    typer.echo(f"Tiến trình phục vụ: {plan.count} ({plan.reason}).")
     typer.echo("Bộ lập lịch: " + ("không chạy trong tiến trình này (--no-scheduler); chạy "
                                   "'motcua scheduler' riêng." if no_scheduler else
-                                  "chạy trong tiến trình này (--no-scheduler để tắt)."))
+                                  "chạy trong tiến trình này (--no-scheduler để tắt)."
+                                  if inside else f"chạy trong tiến trình quản lý (pid "
+                                  f"{os.getpid()}), không trong {plan.count} tiến trình "
+                                  "phục vụ."))
     typer.echo(f"MotCua đang chạy tại http://{host}:{port}/")
     # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from 127.0.0.1 as the
-    # client's address; service/clientip.py decides (MOTCUA_TRUSTED_PROXIES).
-    uvicorn.run("service.app:create_app", factory=True, host=host, port=port,
-                proxy_headers=False)
-
-
-def _redact_lookup_secrets() -> None:
-    """The receipt's QR link carries the lookup secret in its query: keep it out of the access
-    log (uvicorn's logging set-up adds handlers, it keeps a logger's filters)."""
-    import logging
-
-    from service.publicview import SecretRedaction
-
-    logging.getLogger("uvicorn.access").addFilter(SecretRedaction())
+    # client's address; service/clientip.py decides (MOTCUA_TRUSTED_PROXIES). log_config: the
+    # access log's lookup-secret filter, in every worker.
+    options: dict[str, Any] = {"factory": True, "host": host, "port": port,
+                               "proxy_headers": False, "log_config": several.log_config()}
+    if plan.count == 1:
+        uvicorn.run("service.app:create_app", **options)
+        return
+    with several.shared_metrics(), ExitStack() as stack:
+        if not no_scheduler:
+            stack.enter_context(several.parent_scheduler(url))
+        uvicorn.run("service.app:create_app", workers=plan.count, **options)
 
 
 def _check_scheduler_settings() -> None:
@@ -476,6 +520,17 @@ def _wait_for_database(resilience: ModuleType, url: str) -> None:
         _fail(str(exc))
     except resilience.DatabaseWaitError as exc:
         _fail(str(exc), 1)
+
+
+def _ensure_signing_key(auth: ModuleType) -> None:
+    """Without MOTCUA_SECRET_KEY the key is generated once and kept in the database: generate
+    it here, before the workers start, rather than have N of them race to insert it."""
+    engine = _engine()
+    try:
+        with Session(engine) as session:
+            auth.signing_key(session)
+    finally:
+        engine.dispose()
 
 
 def _ensure_demo_users(auth: ModuleType) -> None:
