@@ -12,6 +12,7 @@ reference for the output.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,12 @@ STYLESHEET = PACKAGE_DIR / "static" / "forms.css"
 #: decoded once; every receipt adds its own QR code (a data: URI) to it, so past this many
 #: entries the renderer starts a new one (documents already laid out keep the old one).
 IMAGE_CACHE_LIMIT = 64
+#: One layout at a time per process. WeasyPrint's fonts go through fontconfig and Pango, which
+#: are not safe to use from several threads at once: two PDFs rendered together in the web
+#: server's thread pool crashed the whole process (``fcmatch.c: FcFontSetMatch: Assertion
+#: `p != NULL' failed``, seen with three concurrent clients). Rendering is CPU-bound Python
+#: under the GIL anyway, so serialising it costs little; re-entrant for pdf() → document().
+RENDER_LOCK = threading.RLock()
 
 
 def make_environment() -> jinja2.Environment:
@@ -60,10 +67,11 @@ class Renderer:
         self.env = make_environment()
         for name in TEMPLATES_DIR.glob("*.html"):
             self.env.get_template(name.name)  # compile once
-        self.font_config = FontConfiguration()
-        self.css = CSS(string=stylesheet_text(self.fonts), font_config=self.font_config,
-                       base_url=str(STYLESHEET.parent) + "/")
-        html_classes()  # parses the smaller UA stylesheet now rather than with the first form
+        with RENDER_LOCK:  # fontconfig again (the class docstring of RENDER_LOCK)
+            self.font_config = FontConfiguration()
+            self.css = CSS(string=stylesheet_text(self.fonts), font_config=self.font_config,
+                           base_url=str(STYLESHEET.parent) + "/")
+            html_classes()  # the smaller UA stylesheet now rather than with the first form
         self._cache: dict[str, Any] = {}
         self.one_layout = one_layout
         self.share_pages = one_layout  # paint the copies' pages once (printouts.copies)
@@ -73,6 +81,10 @@ class Renderer:
 
     def document(self, context: dict[str, Any]):
         """The laid-out WeasyPrint document (its pages, for tests and merging)."""
+        with RENDER_LOCK:
+            return self._document(context)
+
+    def _document(self, context: dict[str, Any]):
         if self.one_layout and len(context.get("copies") or ()) > 1:
             try:
                 return self._copies_from_one_layout(context)
@@ -81,6 +93,10 @@ class Renderer:
         return self._layout(context)
 
     def pdf(self, context: dict[str, Any], target: str | Path | None = None) -> bytes | None:
+        with RENDER_LOCK:
+            return self._pdf(context, target)
+
+    def _pdf(self, context: dict[str, Any], target: str | Path | None) -> bytes | None:
         if self.share_pages and self.one_layout and len(context.get("copies") or ()) > 1:
             try:
                 return self._pdf_sharing_pages(context, target)
@@ -88,7 +104,7 @@ class Renderer:
                 pass  # this document: paint every copy
             except (AttributeError, KeyError, TypeError, IndexError):  # pragma: no cover
                 self.share_pages = False  # WeasyPrint or pydyf changed: paint every copy now
-        return self.document(context).write_pdf(target)
+        return self._document(context).write_pdf(target)
 
     def _layout(self, context: dict[str, Any]):
         if len(self._cache) > IMAGE_CACHE_LIMIT:
@@ -138,9 +154,10 @@ def render_naive(context: dict[str, Any], target: str | Path | None = None) -> b
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    fonts = find_fonts()
-    html = render_html(make_environment(), context)
-    font_config = FontConfiguration()
-    css = CSS(string=stylesheet_text(fonts), font_config=font_config)
-    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/").write_pdf(
-        target, stylesheets=[css], font_config=font_config)
+    with RENDER_LOCK:
+        fonts = find_fonts()
+        html = render_html(make_environment(), context)
+        font_config = FontConfiguration()
+        css = CSS(string=stylesheet_text(fonts), font_config=font_config)
+        return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/").write_pdf(
+            target, stylesheets=[css], font_config=font_config)

@@ -164,4 +164,7 @@ def render_report_html(fig: Figures, ii06a: Figures, *, charts: dict[str, Any],
 def write_report_pdf(path: Path | str, html: str) -> None:
     from weasyprint import HTML
 
-    HTML(string=html, base_url=str(TEMPLATES)).write_pdf(str(path))
+    from printouts.render import RENDER_LOCK
+
+    with RENDER_LOCK:  # fontconfig is not thread-safe (printouts.render.RENDER_LOCK)
+        HTML(string=html, base_url=str(TEMPLATES)).write_pdf(str(path))
