@@ -35,7 +35,7 @@ from engine.reports.drilldown import Verdict
 from engine.reports.grouping import group_key, key_labels
 from engine.reports.period import Period
 from engine.reports.sql import D
-from engine.reports.totals import By
+from engine.reports.totals import By, rate
 from engine.reports.verdict import DIRECT, ONLINE, POSTAL
 
 
@@ -54,29 +54,25 @@ class ChannelTargets:
 
     @property
     def procedures_online_rate(self) -> float | None:
-        return _rate(self.procedures_online, self.procedures)
+        return rate(self.procedures_online, self.procedures)
 
     @property
     def online_rate(self) -> float | None:
-        return _rate(self.received_online, self.received)
+        return rate(self.received_online, self.received)
 
     @property
     def processed_online_rate(self) -> float | None:
-        return _rate(self.online_returned_online, self.online_returned)
+        return rate(self.online_returned_online, self.online_returned)
 
     @property
     def online_result_rate(self) -> float | None:
-        return _rate(self.returned_online, self.returned)
+        return rate(self.returned_online, self.returned)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "procedures_online_rate": self.procedures_online_rate,
                 "online_rate": self.online_rate,
                 "processed_online_rate": self.processed_online_rate,
                 "online_result_rate": self.online_result_rate}
-
-
-def _rate(numerator: int, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
 
 
 @dataclass

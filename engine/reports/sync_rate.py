@@ -38,7 +38,7 @@ from engine.outbox import DeliveryState, OutboxMessage
 from engine.reports.grouping import group_key, key_labels
 from engine.reports.period import Period
 from engine.reports.sql import EV, D
-from engine.reports.totals import By
+from engine.reports.totals import By, rate
 from engine.reports.verdict import DIRECT, ONLINE, POSTAL, Verdict
 
 OUT = OutboxMessage.__table__
@@ -69,17 +69,17 @@ class SyncRate:
     @property
     def sync_rate(self) -> float | None:
         """QĐ 766 1.4."""
-        return _rate(self.synchronised, self.received) if self.configured else None
+        return rate(self.synchronised, self.received) if self.configured else None
 
     @property
     def indicator_3_3(self) -> float | None:
         """QĐ 766 3.3: online dossiers that reached the portal / received."""
-        return _rate(self.online_synchronised, self.received) if self.configured else None
+        return rate(self.online_synchronised, self.received) if self.configured else None
 
     @property
     def indicator_3_3_product(self) -> float | None:
         """The literal formula: (online / received) × sync rate."""
-        online, sync = _rate(self.received_online, self.received), self.sync_rate
+        online, sync = rate(self.received_online, self.received), self.sync_rate
         return None if online is None or sync is None else online * sync
 
     def as_dict(self) -> dict[str, Any]:
@@ -87,10 +87,6 @@ class SyncRate:
                 "sync_rate": self.sync_rate, "indicator_1_4": self.sync_rate,
                 "indicator_3_3": self.indicator_3_3,
                 "indicator_3_3_product": self.indicator_3_3_product}
-
-
-def _rate(numerator: int, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
 
 
 @dataclass

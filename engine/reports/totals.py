@@ -92,19 +92,19 @@ class Totals:
 
     @property
     def on_time_rate_766(self) -> float | None:
-        return _rate(self.on_time_766, self.ended + self.pending)
+        return rate(self.on_time_766, self.ended + self.pending)
 
     @property
     def closed_on_time_rate(self) -> float | None:
-        return _rate(self.early + self.on_time, self.ended)
+        return rate(self.early + self.on_time, self.ended)
 
     @property
     def online_rate(self) -> float | None:
-        return _rate(self.received_online, self.received)
+        return rate(self.received_online, self.received)
 
     @property
     def postal_rate(self) -> float | None:
-        return _rate(self.received_postal, self.received)
+        return rate(self.received_postal, self.received)
 
     def dashboard(self) -> dict[str, Any]:
         """The dashboard JSON of one group — a contract: keep keys and shape."""
@@ -139,7 +139,8 @@ class Totals:
         }
 
 
-def _rate(numerator: int, denominator: int) -> float | None:
+def rate(numerator: int, denominator: int) -> float | None:
+    """A share, or ``None`` (shown "—") when nothing was counted: 0 % would be a claim."""
     return numerator / denominator if denominator else None
 
 
