@@ -28,20 +28,14 @@ import gc  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import secrets  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from engine.data_version import current_version  # noqa: E402
-from engine.db import make_engine  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
 from engine.reports import By, figures  # noqa: E402
 from engine.reports import cache as report_cache  # noqa: E402
-from engine.settings import normalize_database_url  # noqa: E402
 
 
 def _generator():
@@ -99,38 +93,7 @@ def measure(engine) -> dict:
 
 
 def run(db: str, n: int, pg_url: str | None) -> dict:
-    if db == "sqlite":
-        folder = tempfile.mkdtemp(prefix="motcua-bench-")
-        path = os.path.join(folder, "bench.db")
-        url = f"sqlite:///{path}"
-        upgrade(url)
-        engine = make_engine(url)
-        GEN.seed(engine)
-        gen = GEN.write_sqlite(path, n)
-        try:
-            return {"db": db, "dossiers": n, "generate_s": gen, **measure(engine)}
-        finally:
-            engine.dispose()
-            os.remove(path)
-    admin = create_engine(normalize_database_url(pg_url), isolation_level="AUTOCOMMIT")
-    schema = f"bench_cache_{secrets.token_hex(4)}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(normalize_database_url(pg_url)).update_query_dict(
-        {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    try:
-        upgrade(url)
-        engine = make_engine(url)
-        GEN.seed(engine)
-        gen = GEN.write_postgres(pg_url, schema, n)
-        try:
-            return {"db": db, "dossiers": n, "generate_s": gen, **measure(engine)}
-        finally:
-            engine.dispose()
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    return GEN.run(db, n, pg_url, measure=measure)
 
 
 def main() -> None:

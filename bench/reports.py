@@ -37,8 +37,10 @@ import sqlite3  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
+from typing import Any  # noqa: E402
 
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
@@ -377,7 +379,9 @@ def measure(engine) -> dict:
             "on_time_rate_766": t.on_time_rate_766}
 
 
-def run(db: str, n: int, pg_url: str | None) -> dict:
+def run(db: str, n: int, pg_url: str | None, measure: Callable[[Any], dict] = measure) -> dict:
+    """``measure(engine)`` on a fresh database of ``n`` generated dossiers (a temporary SQLite
+    file or PostgreSQL schema, removed afterwards); ``bench/report_cache.py`` passes its own."""
     if db == "sqlite":
         folder = tempfile.mkdtemp(prefix="motcua-bench-")
         path = os.path.join(folder, "bench.db")
