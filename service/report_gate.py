@@ -15,7 +15,9 @@ default) with every other sync route — the inbox, a dossier's page, the receip
 - beyond that the answer is 503 with ``Retry-After`` (about how long a report takes here) and
   a Vietnamese message: a problem document for programs, the message in the dashboard, an
   HTML page for a browser that opened an export link;
-- a closed period's figures served from the cache (``engine.reports.cache``) take no slot.
+- a closed period's figures served from the cache (``engine.reports.cache``) take no slot,
+  and so does an open period's answer computed less than ``MOTCUA_OPEN_REPORT_MAX_AGE``
+  seconds ago (default 60; 0: always computed), which says when it was computed.
 
 The slots are a ``threading`` semaphore taken without blocking and polled from the loop:
 it does not belong to one event loop (tests start several), and the poll runs only while all
@@ -31,11 +33,13 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from engine.reports import cache
 from engine.settings import positive_number
 from service.problems import Problem
 
@@ -44,6 +48,22 @@ DEFAULT_CONCURRENCY = 2
 DEFAULT_WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.02
 BUSY_TITLE = "Hệ thống đang bận tính báo cáo"
+
+
+def open_max_age_from_env(env: Mapping[str, str] = os.environ) -> timedelta:
+    """``MOTCUA_OPEN_REPORT_MAX_AGE``: seconds an open period's answer is served again, ≥ 0
+    (0 turns the reuse off; a bad value stops start-up)."""
+    raw = env.get("MOTCUA_OPEN_REPORT_MAX_AGE", "").strip()
+    if not raw:
+        return cache.OPEN_MAX_AGE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("MOTCUA_OPEN_REPORT_MAX_AGE phải là số giây không âm (nhận "
+                         f"{raw!r}) / must be a number of seconds, 0 or more")
+    return timedelta(seconds=value)
 
 
 def concurrency_from_env(env: Mapping[str, str] = os.environ) -> int:
@@ -61,6 +81,8 @@ class ReportGate:
 
     concurrency: int = DEFAULT_CONCURRENCY
     wait_seconds: float = DEFAULT_WAIT_SECONDS
+    #: How long an open period's answer is served again (``engine.reports.cache``).
+    open_max_age: timedelta = cache.OPEN_MAX_AGE
     #: A running estimate of how long one report takes (seconds), for ``Retry-After``.
     typical_seconds: float = 2.0
     _slots: threading.BoundedSemaphore = field(init=False, repr=False)
@@ -71,7 +93,8 @@ class ReportGate:
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ReportGate:
         return cls(concurrency_from_env(env),
-                   positive_number(env, "MOTCUA_REPORT_WAIT_SECONDS", DEFAULT_WAIT_SECONDS))
+                   positive_number(env, "MOTCUA_REPORT_WAIT_SECONDS", DEFAULT_WAIT_SECONDS),
+                   open_max_age_from_env(env))
 
     def retry_after(self) -> int:
         """Seconds a refused reader should wait: about one report's time, 1–60."""
@@ -145,4 +168,5 @@ async def in_thread(compute: Callable[[], T]) -> T:
 def describe(gate: ReportGate) -> dict[str, Any]:
     """The gate's settings, for the health page or a log line."""
     return {"concurrency": gate.concurrency, "wait_seconds": gate.wait_seconds,
+            "open_max_age_seconds": gate.open_max_age.total_seconds(),
             "typical_seconds": round(gate.typical_seconds, 3)}

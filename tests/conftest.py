@@ -17,6 +17,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("MOTCUA_ARGON2_PROFILE", "test")  # cheap password hashes in tests only
+# Tests read the figures right after acting; the reuse of an open period's report for a
+# minute (engine.reports.cache, on by default) has its own tests, which set it.
+os.environ.setdefault("MOTCUA_OPEN_REPORT_MAX_AGE", "0")
 import secrets
 import shutil
 from collections.abc import Iterator

@@ -24,9 +24,20 @@ figures *as published*, deliberately unchanged by a late entry or a calendar edi
 report must show those changes (an auditor compares both), and it is grouped in ways the
 snapshots are not. The snapshots stay what the chart over time reads.
 
-Not cached: periods not yet closed (the figures move with every action), and groupings whose
-keys come from the directory rather than the dossier row (``level``, ``field``: an agency's
-level or a procedure's field can be edited without a data version).
+Not cached by data version: periods not yet closed (the figures move with every action), and
+groupings whose keys come from the directory rather than the dossier row (``level``,
+``field``: an agency's level or a procedure's field can be edited without a data version).
+
+**Open periods, by age** (``max_age``, ``MOTCUA_OPEN_REPORT_MAX_AGE``, default
+:data:`OPEN_MAX_AGE`; 0 turns it off). The current month's report at 1,000,000 dossiers costs
+about half a second of CPU-bound Python, which holds the worker's interpreter lock while the
+counter's requests wait; a room of auditors refreshing it recomputed it for each of them
+(issue 18: 60 % of the server's CPU in the counter-day mix). So an open period's answer may
+be served again for ``max_age`` seconds after it was computed, whatever happened since: the
+answer says when it was computed (``Found.computed_at``) and the dashboard shows it. The
+key records the age policy, so a row computed while the period was open is never taken for
+the closed period's figures. How stale an open figure may be is a local choice [I]: no rule
+sets it; a minute is what a dashboard refreshed by hand can tell apart from live.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from time import perf_counter
@@ -62,6 +73,8 @@ CODE_PATHS = ("reports", "calendar", "clock.py", "deadline.py", "lifecycle/visib
               "lifecycle/models.py")
 #: Bump when the stored body's shape changes without a code change in :data:`CODE_PATHS`.
 FORMAT = 1
+#: How long an open period's answer is served again unless configured (see the module doc).
+OPEN_MAX_AGE = timedelta(seconds=60)
 
 
 class ReportCacheRow(SQLModel, table=True):
@@ -112,10 +125,15 @@ class CacheKey:
     period: Period
     scope: str  # :func:`scope_text`
     params: tuple[tuple[str, Any], ...] = ()
+    #: ``None``: valid while the data version holds (a closed period); else served again for
+    #: this long after it was computed (an open period, :func:`key_for`).
+    max_age: timedelta | None = None
 
     def digest(self) -> str:
+        policy = None if self.max_age is None else self.max_age.total_seconds()
         parts = [self.kind, self.period.start.isoformat(), self.period.end.isoformat(),
-                 self.scope, [list(p) for p in sorted(self.params)], code_fingerprint()]
+                 self.scope, [list(p) for p in sorted(self.params)], code_fingerprint(),
+                 policy]
         text = json.dumps(parts, ensure_ascii=False, default=str, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -127,9 +145,20 @@ def closed(period: Period, now: datetime) -> bool:
     return period.ends_before + CLOSED_AFTER <= now
 
 
-def cacheable(period: Period, now: datetime, by: By | str = By.NONE) -> bool:
-    """A report of ``period`` grouped ``by`` may come from the cache at ``now``."""
-    return By(by) in CACHEABLE_BY and closed(period, now)
+def cacheable(period: Period, now: datetime, by: By | str = By.NONE,
+              open_max_age: timedelta | None = None) -> bool:
+    """A report of ``period`` grouped ``by`` may come from the cache at ``now``: a closed
+    period by data version, an open one by age when ``open_max_age`` is positive."""
+    if closed(period, now):
+        return By(by) in CACHEABLE_BY
+    return open_max_age is not None and open_max_age > timedelta(0)
+
+
+def key_for(kind: str, period: Period, scope: str, params: tuple[tuple[str, Any], ...],
+            *, now: datetime, open_max_age: timedelta | None = None) -> CacheKey:
+    """The key of a report: by data version for a closed period, by age for an open one."""
+    max_age = None if closed(period, now) else open_max_age
+    return CacheKey(kind, period, scope, params, max_age)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +169,8 @@ class Found:
     key: str
     version: int
     body: Any | None
+    #: when the served answer was computed (``None`` on a miss)
+    computed_at: datetime | None = None
 
     @property
     def hit(self) -> bool:
@@ -151,28 +182,49 @@ class Found:
 _LOOKUP = text(
     "SELECT (SELECT version FROM report_data_version WHERE id = 1), "
     "(SELECT data_version FROM report_cache WHERE key = :key), "
-    "(SELECT body FROM report_cache WHERE key = :key)")
+    "(SELECT body FROM report_cache WHERE key = :key), "
+    "(SELECT computed_at FROM report_cache WHERE key = :key)")
 
 
-def lookup(session: Session, key: CacheKey) -> Found:
-    """The cached answer of ``key`` at the current data version, if any. The version is read
-    *before* the figures are computed: a change committed meanwhile can only make the stored
-    row stale (a miss next time), never hide itself under the new version."""
+def _aware(value: Any) -> datetime | None:
+    """A stored instant as an aware UTC datetime (SQLite gives text or naive values)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def lookup(session: Session, key: CacheKey, now: datetime | None = None) -> Found:
+    """The cached answer of ``key``, if any: at the current data version (a closed period),
+    or computed no longer than ``key.max_age`` before ``now`` (an open one; the real clock
+    by default). The version is read *before* the figures are computed: a change committed
+    meanwhile can only make the stored row stale (a miss next time), never hide itself under
+    the new version."""
     digest = key.digest()
-    version, stored, text_ = session.execute(_LOOKUP, {"key": digest}).one()
-    version = int(version or 0)
-    body = json.loads(text_) if text_ is not None and stored == version else None
-    return Found(digest, version, body)
+    version, stored, text_, computed_at = session.execute(_LOOKUP, {"key": digest}).one()
+    version, computed_at = int(version or 0), _aware(computed_at)
+    if key.max_age is None:
+        fresh = stored == version
+    else:
+        fresh = computed_at is not None and \
+            computed_at >= (now or datetime.now(UTC)) - key.max_age
+    if text_ is None or not fresh:
+        return Found(digest, version, None)
+    return Found(digest, version, json.loads(text_), computed_at)
 
 
-def store(session: Session, key: CacheKey, found: Found, body: Any, seconds: float) -> None:
+def store(session: Session, key: CacheKey, found: Found, body: Any, seconds: float,
+          computed_at: datetime | None = None) -> None:
     """Store ``body`` for ``key`` at the version read by :func:`lookup`, in its own short
     transaction (the report's reading transaction may be too old to write on SQLite). A
     failure is logged, not raised: the reader has the figures, only the next one pays."""
     bind = session.get_bind()
     values = {"key": found.key, "kind": key.kind, "period_from": key.period.start,
               "period_to": key.period.end, "data_version": found.version,
-              "computed_at": datetime.now(UTC), "seconds": seconds,
+              # when the reading began: the age of an open period's figures counts from it
+              "computed_at": computed_at or datetime.now(UTC) - timedelta(seconds=seconds),
+              "seconds": seconds,
               "body": json.dumps(body, ensure_ascii=False, separators=(",", ":"))}
     table = ReportCacheRow.__table__
     insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert

@@ -67,6 +67,11 @@ def _period(date_from: date, date_to: date) -> Period:
     return period
 
 
+def _local_iso(at: datetime | None) -> str | None:
+    """An instant as the API writes instants: ISO 8601 in Asia/Ho_Chi_Minh."""
+    return to_local(at).isoformat() if at is not None else None
+
+
 From = Annotated[date, Query(alias="from", description="Ngày đầu kỳ (YYYY-MM-DD)")]
 To = Annotated[date, Query(alias="to", description="Ngày cuối kỳ (YYYY-MM-DD)")]
 
@@ -87,27 +92,31 @@ async def dashboard(request: Request, session: SessionDep, user: Reader, date_fr
     # when it is by both clocks (tests move the app's clock).
     now = min(request.app.state.clock(), datetime.now(UTC))
 
+    gate = gate_of(request)
+
     def find() -> tuple[Any, cache.CacheKey | None, cache.Found | None]:
         where = visible_to(session, user)
-        if not cache.cacheable(period, now, by):
+        if not cache.cacheable(period, now, by, gate.open_max_age):
             return where, None, None
-        key = cache.CacheKey("figures", period, cache.scope_text(
-            where, session.get_bind().dialect), cache.params(by=by, options=options))
+        key = cache.key_for("figures", period, cache.scope_text(
+            where, session.get_bind().dialect), cache.params(by=by, options=options),
+            now=now, open_max_age=gate.open_max_age)
         return where, key, cache.lookup(session, key)
 
     where, key, found = await in_thread(find)
     if found is not None and found.hit:
-        return Dashboard.model_validate(found.body)
+        return Dashboard.model_validate({**found.body,
+                                         "computed_at": _local_iso(found.computed_at)})
 
     def compute() -> dict[str, Any]:
-        started = perf_counter()
+        began, started = datetime.now(UTC), perf_counter()
         body = figures(session, period, by, where=where, options=options).dashboard()
         if key is not None and found is not None:
             session.rollback()  # end the reading transaction before the cache's own
-            cache.store(session, key, found, body, perf_counter() - started)
-        return body
+            cache.store(session, key, found, body, perf_counter() - started, began)
+        return {**body, "computed_at": _local_iso(began)}
 
-    return Dashboard.model_validate(await gate_of(request).run(compute))
+    return Dashboard.model_validate(await gate.run(compute))
 
 
 @router.get("/drill", summary="Danh sách hồ sơ của một chỉ tiêu")

@@ -4,12 +4,12 @@ them, the rest of the service answering meanwhile, closed periods from the cache
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from service.api import reports
-from service.report_gate import ReportGate, concurrency_from_env
+from service.report_gate import ReportGate, concurrency_from_env, open_max_age_from_env
 
 from .conftest import login
 from .test_api_dossier_flow import receive
@@ -110,3 +110,32 @@ def test_the_concurrency_setting_is_a_positive_whole_number():
     for bad in ("0", "-1", "1.5", "hai"):
         with pytest.raises(ValueError, match="MOTCUA_REPORT_CONCURRENCY"):
             concurrency_from_env({"MOTCUA_REPORT_CONCURRENCY": bad})
+
+
+def test_an_open_period_is_computed_once_a_minute_and_says_when(client, monkeypatch):
+    client.app.state.report_gate = ReportGate(open_max_age=timedelta(seconds=60))
+    report = HeldReport(reports.figures)
+    report.release.set()
+    monkeypatch.setattr(reports, "figures", report)
+    auditor, clerk = login(client, "auditor"), login(client, "clerk")
+    first = client.get("/api/v1/reports", params=OPEN, headers=auditor)
+    assert first.status_code == 200 and report.calls == 1
+    computed_at = first.json()["computed_at"]
+    assert computed_at.endswith("+07:00")
+    receive(client, clerk)
+    again = client.get("/api/v1/reports", params=OPEN, headers=auditor)
+    assert again.status_code == 200 and report.calls == 1  # served again, not recomputed
+    assert again.json() == first.json()  # the same figures, computed at the same instant
+    client.app.state.report_gate = ReportGate(open_max_age=timedelta(0))
+    live = client.get("/api/v1/reports", params=OPEN, headers=auditor)
+    assert report.calls == 2 and live.json()["computed_at"] > computed_at
+    assert live.json()["totals"]["received"] == first.json()["totals"]["received"] + 1
+
+
+def test_the_open_report_age_setting_is_seconds_zero_or_more():
+    assert open_max_age_from_env({}) == timedelta(seconds=60)
+    assert open_max_age_from_env({"MOTCUA_OPEN_REPORT_MAX_AGE": "0"}) == timedelta(0)
+    assert open_max_age_from_env({"MOTCUA_OPEN_REPORT_MAX_AGE": "2.5"}) == timedelta(seconds=2.5)
+    for bad in ("-1", "một phút", "inf"):
+        with pytest.raises(ValueError, match="MOTCUA_OPEN_REPORT_MAX_AGE"):
+            open_max_age_from_env({"MOTCUA_OPEN_REPORT_MAX_AGE": bad})

@@ -59,11 +59,15 @@ class FigureGroup(Public):
 
 
 class Dashboard(Public):
-    """``GET /api/v1/reports``: a contract — ``{"period", "totals", "groups"}``."""
+    """``GET /api/v1/reports``: a contract — ``{"period", "totals", "groups"}``, and since
+    issue 18 ``computed_at`` (when the figures were read: the cache may serve them again)."""
 
     period: PeriodRange
     totals: FigureTotals
     groups: list[FigureGroup]
+    #: when these figures were read from the dossiers: now, or earlier when they come from the
+    #: report cache (a closed period's, or an open period's within its maximum age)
+    computed_at: Instant | None = None
 
 
 class DrillRow(Public):

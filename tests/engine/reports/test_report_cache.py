@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import col, select
 
@@ -16,6 +16,7 @@ from engine.reports.figures import By, figures
 from engine.reports.period import Period
 from engine.samples import DEPT, received
 from engine.samples import local as at
+from engine.timezone import VN_TZ
 
 MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
 
@@ -122,3 +123,38 @@ def test_the_version_is_read_before_computing_so_a_change_meanwhile_is_not_hidde
     dataset.commit()  # committed between the computation and the store
     cache.store(dataset, report.key(), found, body, 0.1)
     assert not cache.lookup(dataset, report.key()).hit
+
+
+def test_an_open_period_is_served_again_within_its_maximum_age_then_recomputed(dataset):
+    today = datetime.now(UTC).date()
+    month = Period(today.replace(day=1), today)
+    minute = timedelta(seconds=60)
+    key = cache.key_for("figures", month, "", cache.params(by=By.AGENCY), now=now(),
+                        open_max_age=minute)
+    assert cache.cacheable(month, now(), By.AGENCY, minute)
+    assert not cache.cacheable(month, now(), By.AGENCY, timedelta(0))
+    found = cache.lookup(dataset, key)
+    assert not found.hit
+    body = figures(dataset, month, By.AGENCY).dashboard()
+    computed = now()
+    cache.store(dataset, key, found, body, 0.1, computed)
+    again = cache.lookup(dataset, key, now=computed + timedelta(seconds=59))
+    assert again.hit and again.body == body and again.computed_at == computed
+    # a receipt now does not move the version: only the age ends the reuse
+    received(dataset, at=datetime.now(VN_TZ), competent_agency=DEPT)
+    dataset.commit()
+    assert cache.lookup(dataset, key, now=computed + timedelta(seconds=59)).hit
+    assert not cache.lookup(dataset, key, now=computed + timedelta(seconds=61)).hit
+
+
+def test_figures_kept_while_a_period_was_open_are_not_its_closed_figures(dataset):
+    march = MARCH
+    while_open = cache.key_for("figures", march, "", (), now=datetime(2026, 3, 20, tzinfo=UTC),
+                               open_max_age=timedelta(seconds=60))
+    once_closed = cache.key_for("figures", march, "", (), now=datetime(2026, 5, 1, tzinfo=UTC),
+                                open_max_age=timedelta(seconds=60))
+    assert while_open.max_age is not None and once_closed.max_age is None
+    assert while_open.digest() != once_closed.digest()
+    found = cache.lookup(dataset, while_open)
+    cache.store(dataset, while_open, found, {"stale": True}, 0.1)
+    assert not cache.lookup(dataset, once_closed).hit

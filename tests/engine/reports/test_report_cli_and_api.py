@@ -147,7 +147,7 @@ def test_api_reports_for_auditors_and_leaders_only_and_scoped(dataset, database_
         q = "?from=2026-03-01&to=2026-03-31"
         assert get("clk", f"/api/v1/reports{q}").status_code == 403
         auditor = get("aud", f"/api/v1/reports{q}&by=agency").json()
-        assert list(auditor) == ["period", "totals", "groups"]
+        assert list(auditor) == ["period", "totals", "groups", "computed_at"]
         # granted the department: its dossiers (and those received by it: none)
         assert [g["key"] for g in auditor["groups"]] == ["000.00.10.H31"]
         leader = get("lead", f"/api/v1/reports{q}").json()
