@@ -24,12 +24,14 @@ _lock = threading.Lock()
 
 
 def renderer(request: Request):
-    """The app's renderer, created on first use (WeasyPrint loads only when printing)."""
+    """The app's renderer, created on first use (WeasyPrint loads only when printing): the
+    process's child renderers (``printouts.pool``, ``MOTCUA_PDF_PROCESSES``), so that laying
+    out a PDF never holds this worker's interpreter lock."""
     with _lock:
         if getattr(request.app.state, "renderer", None) is None:
-            from printouts.render import Renderer
+            from printouts.pool import shared_renderer
 
-            request.app.state.renderer = Renderer()
+            request.app.state.renderer = shared_renderer()
         return request.app.state.renderer
 
 

@@ -50,9 +50,9 @@ class Printer:
     def renderer(self):
         with self._lock:
             if self._renderer is None:
-                from printouts.render import Renderer
+                from printouts.pool import shared_renderer
 
-                self._renderer = Renderer()
+                self._renderer = shared_renderer()
             return self._renderer
 
     def form_pdf(self, session: Session, code: str, form: Form | str,
@@ -71,9 +71,9 @@ def shared_renderer(state: Any):
     creates too), created on first use."""
     with _state_lock:
         if getattr(state, "renderer", None) is None:
-            from printouts.render import Renderer
+            from printouts.pool import shared_renderer
 
-            state.renderer = Renderer()
+            state.renderer = shared_renderer()
         return state.renderer
 
 
