@@ -7,12 +7,14 @@ before any date arithmetic.
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Engine, event, exc, make_url
 from sqlmodel import Session, create_engine
 
 from engine.settings import normalize_database_url
@@ -40,6 +42,55 @@ POSTGRES_CONNECT_TIMEOUT = 10
 #: looked for on another server connection and fails: ``none`` turns preparation off there
 #: (docs/scaling.md, "PgBouncer in transaction mode").
 PREPARE_THRESHOLD_SETTING = "MOTCUA_PG_PREPARE_THRESHOLD"
+
+
+#: A pooled PostgreSQL connection that sat unused longer than this (seconds) is pinged before
+#: a request gets it; ``0`` pings every checkout (SQLAlchemy's ``pool_pre_ping``).
+PING_AFTER_IDLE_SETTING = "MOTCUA_DB_PING_AFTER_IDLE"
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def ping_after_idle(env: Mapping[str, str] = os.environ) -> float:
+    """``MOTCUA_DB_PING_AFTER_IDLE``: seconds, 0 or more (a bad value stops start-up)."""
+    raw = env.get(PING_AFTER_IDLE_SETTING, "").strip()
+    if not raw:
+        return PING_AFTER_IDLE_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{PING_AFTER_IDLE_SETTING}={raw!r}: số giây không âm / a number of "
+                         "seconds, 0 or more")
+    return value
+
+
+def _ping_idle_connections(engine: Engine, after: float) -> None:
+    """Ping a pooled connection before use only when it sat idle more than ``after`` seconds.
+
+    Why not ``pool_pre_ping`` on every checkout: that is one more round trip on every request
+    (two or three for a receipt, which commits and reads again), and under load, where a
+    connection goes back and out of the pool within milliseconds, it never finds anything
+    (issue 18). What it guards against happens to connections left idle: a PostgreSQL
+    restart, a firewall or PgBouncer dropping them. A connection that breaks while in steady
+    use fails its next statement instead; SQLAlchemy then invalidates the whole pool, and
+    ``service.resilience.DatabaseRetry`` runs the request again on a fresh connection when
+    it broke before COMMIT (tests/service/test_resilience.py kills pooled backends between
+    requests)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_since(dbapi_connection: Any, record: Any) -> None:
+        record.info["motcua_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("motcua_idle_since")
+        if since is None or time.monotonic() - since <= after:
+            return  # just connected, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # dead: the pool drops it and connects again
+            raise exc.DisconnectionError() from error
 
 
 def prepare_threshold(raw: str) -> int | None:
@@ -70,10 +121,13 @@ def make_engine(url: str, *, connect_args: Mapping[str, Any] | None = None,
     raw_threshold = os.environ.get(PREPARE_THRESHOLD_SETTING, "").strip()
     if backend == "postgresql" and raw_threshold:
         arguments.setdefault("prepare_threshold", prepare_threshold(raw_threshold))
-    # A PostgreSQL server restarts or drops idle connections (pre-ping replaces a dead pooled
-    # connection before a request uses it); SQLite files never go away.
+    # A PostgreSQL server restarts or drops idle connections: a pooled connection idle for a
+    # while is pinged before use (_ping_idle_connections); SQLite files never go away.
+    after = ping_after_idle() if backend == "postgresql" else None
     engine = create_engine(parsed, connect_args=arguments,
-                           pool_pre_ping=backend == "postgresql", **options)
+                           pool_pre_ping=after == 0, **options)
+    if after:
+        _ping_idle_connections(engine, after)
     if backend == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
