@@ -26,7 +26,6 @@ from engine.users import (
     User,
     assignable_roles,
     assignable_users,
-    full_names,
 )
 from service.problems import Problem
 
@@ -54,14 +53,6 @@ def assignees(session: Session, dossier: Dossier, action: Action = Action.ASSIGN
     step = current_step(session, dossier) if action is Action.ASSIGN else None
     roles = assignable_roles(step.role if step else None)
     return assignable_users(session, dossier.competent_agency, roles)
-
-
-def people_named(session: Session, fields: dict[str, Any]) -> dict[str, str]:
-    """Username → full name of everyone a dossier's detail names (the assignee, each event's
-    actor, each step's assignee), so that the page shows people, not logins."""
-    usernames = [fields.get("assignee"), *(e.actor.id for e in fields.get("events", ())),
-                 *(s.assignee for s in fields.get("steps", ()))]
-    return full_names(session, usernames)
 
 
 def _refuse(field: str, detail: str, allowed: list[str]) -> Problem:

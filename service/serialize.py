@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlmodel import Session
+from sqlalchemy import literal
+from sqlmodel import Session, col, select
 
+from engine.agencies import Agency
 from engine.lifecycle import allowed_actions, documents_of, events_of, steps_of
 from engine.lifecycle.inputs import Actor
 from engine.lifecycle.models import Dossier, DossierEvent, DossierStep, IssuedDocument
-from engine.lifecycle.queries import load_agencies
 from engine.lifecycle.states import Channel, ReturnMethod, State
 from engine.timezone import to_local
+from engine.users import User
 from service.api.schemas.common import Limit
 from service.api.schemas.dossiers import (
     ApplicantPublic,
@@ -120,27 +122,50 @@ def document_json(document: IssuedDocument) -> DocumentPublic:
         issued_by=document.issued_by, copy_of=document.copy_of)
 
 
-def agency_names(session: Session, dossier: Dossier) -> dict[str, str]:
-    """Short names of the agencies a dossier mentions, for people (codes are for machines)."""
+def names_of(session: Session, dossier: Dossier,
+             usernames: list[str | None]) -> tuple[dict[str, str], dict[str, str]]:
+    """The short names of the agencies a dossier mentions and the full names of the people
+    ``usernames`` (as ``engine.users.full_names``: a name never set is left out) in one statement:
+    the dossier page asks for both, and each statement is a round trip that, under load,
+    waits its turn for the worker's interpreter lock again (issue 18)."""
     codes = {dossier.receiving_agency, dossier.competent_agency, dossier.returning_agency}
-    found = {a.code: a.short_name  # one statement, not one per agency
-             for a in load_agencies(session, *codes)}
-    return {code: found.get(code, code) for code in codes}
+    wanted = sorted({u for u in usernames if u})
+    query = select(literal("a").label("kind"), col(Agency.code).label("key"),
+                   col(Agency.short_name).label("name")).where(
+        col(Agency.code).in_(sorted(c for c in codes if c)))
+    if wanted:
+        query = query.union_all(select(literal("u"), col(User.username), col(User.full_name))
+                                .where(col(User.username).in_(wanted)))
+    found: dict[str, dict[str, str]] = {"a": {}, "u": {}}
+    for kind, key, name in session.execute(query):
+        if name:
+            found[kind][key] = name
+    return {code: found["a"].get(code, code) for code in codes}, found["u"]
 
 
-def detail_fields(session: Session, dossier: Dossier,
-                  actor: Actor | None = None) -> dict[str, object]:
+def detail_fields(session: Session, dossier: Dossier, actor: Actor | None = None, *,
+                  with_people: bool = False) -> dict[str, object]:
     """The fields of :class:`DossierDetail` (the actions: any role's, or with ``actor`` only
     the actor's — the caller's own view, without reading the procedure version twice), for
-    the shapes that extend it (the caller's own view, an action's answer)."""
-    return dict(
+    the shapes that extend it (the caller's own view, an action's answer). ``with_people``:
+    also ``people``, username → full name of everyone the page names (the assignee, each
+    event's actor, each step's assignee), read with the agencies' names."""
+    events = [event_json(e) for e in events_of(session, dossier)]
+    steps = [step_json(s) for s in steps_of(session, dossier)]
+    usernames = [dossier.assignee, *(e.actor.id for e in events),
+                 *(s.assignee for s in steps)] if with_people else []
+    agencies, people = names_of(session, dossier, usernames)
+    fields: dict[str, object] = dict(
         **summary_fields(dossier),
-        agency_names=agency_names(session, dossier),
+        agency_names=agencies,
         allowed_actions=allowed_actions(session, dossier, actor),
-        events=[event_json(e) for e in events_of(session, dossier)],
-        steps=[step_json(s) for s in steps_of(session, dossier)],
+        events=events,
+        steps=steps,
         documents=[document_json(d) for d in documents_of(session, dossier)],
     )
+    if with_people:
+        fields["people"] = people
+    return fields
 
 
 def dossier_detail(session: Session, dossier: Dossier) -> DossierDetail:

@@ -43,7 +43,7 @@ from service.api.schemas.dossiers import (
     QueuePage,
     Received,
 )
-from service.choices import check_choices, people_named
+from service.choices import check_choices
 from service.deps import CurrentUser, SessionDep, actor_of, request_id
 from service.problems import Problem
 from service.reads import journal_read
@@ -363,11 +363,9 @@ def detail(code: str, request: Request, session: SessionDep,
            user: CurrentUser) -> DossierView:
     dossier = visible_dossier(session, user, code)
     calendar = load_calendar(session, agency_code=dossier.competent_agency)
-    fields = detail_fields(session, dossier, actor_of(user))  # the caller's actions
-    view = DossierView(**{
-        **fields,
-        "urgency": urgency(dossier, now_local().date(), calendar),
-        "people": people_named(session, fields)})
+    fields = detail_fields(session, dossier, actor_of(user),  # the caller's actions
+                           with_people=True)
+    view = DossierView(**fields, urgency=urgency(dossier, now_local().date(), calendar))
     journal_read(request, session, user, dossier.code, "detail")
     return view
 
