@@ -144,13 +144,18 @@ def names_of(session: Session, dossier: Dossier,
 
 
 def detail_fields(session: Session, dossier: Dossier, actor: Actor | None = None, *,
-                  with_people: bool = False) -> dict[str, object]:
+                  with_people: bool = False, events: list[DossierEvent] | None = None,
+                  documents: list[IssuedDocument] | None = None) -> dict[str, object]:
     """The fields of :class:`DossierDetail` (the actions: any role's, or with ``actor`` only
     the actor's — the caller's own view, without reading the procedure version twice), for
     the shapes that extend it (the caller's own view, an action's answer). ``with_people``:
     also ``people``, username → full name of everyone the page names (the assignee, each
-    event's actor, each step's assignee), read with the agencies' names."""
-    events = [event_json(e) for e in events_of(session, dossier)]
+    event's actor, each step's assignee), read with the agencies' names. ``events`` and
+    ``documents``: the dossier's whole journal and forms when the caller holds them already
+    (a dossier received in this request: its one event and the forms it issued), so that they
+    are not read back."""
+    events = [event_json(e) for e in (events_of(session, dossier) if events is None
+                                      else events)]
     steps = [step_json(s) for s in steps_of(session, dossier)]
     usernames = [dossier.assignee, *(e.actor.id for e in events),
                  *(s.assignee for s in steps)] if with_people else []
@@ -161,12 +166,13 @@ def detail_fields(session: Session, dossier: Dossier, actor: Actor | None = None
         allowed_actions=allowed_actions(session, dossier, actor),
         events=events,
         steps=steps,
-        documents=[document_json(d) for d in documents_of(session, dossier)],
+        documents=[document_json(d) for d in (documents_of(session, dossier)
+                                              if documents is None else documents)],
     )
     if with_people:
         fields["people"] = people
     return fields
 
 
-def dossier_detail(session: Session, dossier: Dossier) -> DossierDetail:
-    return DossierDetail(**detail_fields(session, dossier))
+def dossier_detail(session: Session, dossier: Dossier, **known: object) -> DossierDetail:
+    return DossierDetail(**detail_fields(session, dossier, **known))

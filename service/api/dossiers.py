@@ -229,7 +229,10 @@ def receive(body: ReceiveIn, request: Request, response: Response, session: Sess
                     due=dossier.due_date.isoformat() if dossier.due_date else None,
                     warnings=warnings + postal.receipt_warnings(dossier),
                     replayed=result.replayed,
-                    dossier=dossier_detail(session, dossier))
+                    # a new dossier's journal is the one event just written, and its forms
+                    # those just issued: not read back (a replay reads what is stored)
+                    dossier=dossier_detail(session, dossier, **({} if result.replayed else {
+                        "events": [result.event], "documents": result.documents})))
 
 
 @router.post("/refusals", status_code=201, summary="Từ chối tiếp nhận (Mẫu 03)")

@@ -189,3 +189,15 @@ def test_the_receipt_explains_the_appointment_the_engine_stored(client):
     assert explained["counted_from"] < body["appointment"] == body["due"]
     assert all(day["date"] <= body["due"] for day in explained["skipped"])
     assert explained["text"].startswith("Tiếp nhận lúc")
+
+
+def test_a_receipts_answer_shows_the_journal_and_forms_the_dossier_page_reads(client):
+    """The receipt's answer builds the new dossier's journal and forms from what it has just
+    written (issue 18: not read back); they must be what the database holds."""
+    clerk = login(client, "clerk")
+    answer = receive(client, clerk).json()
+    stored = client.get(f"/api/v1/dossiers/{answer['code']}", headers=clerk).json()
+    for part in ("events", "documents", "steps", "agency_names"):
+        assert answer["dossier"][part] == stored[part], part
+    assert [e["action"] for e in answer["dossier"]["events"]] == ["receive"]
+    assert answer["dossier"]["documents"]
