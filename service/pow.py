@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col
 
 from engine.settings import positive_number
@@ -45,6 +45,7 @@ MAX_BITS = 32
 #: One spend in this many (per process) also deletes the expired spent ids.
 SWEEP_EVERY = 50
 _spends = itertools.count(1)
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class UsedChallenge(SQLModel, table=True):
@@ -136,12 +137,26 @@ def check(key: str, challenge: str | None, nonce: str | None, now: datetime,
 def spend(session: Session, ident: str, expires: datetime, now: datetime) -> None:
     """Record the challenge as used, in its own transaction (a refused submission still
     spends it: the sender solves a new one); a second use is :class:`PowRefused`."""
+    try:
+        spend_in(session, ident, expires, now)
+    except PowRefused:
+        session.rollback()
+        raise
+    session.commit()
+
+
+def spend_in(session: Session, ident: str, expires: datetime, now: datetime) -> None:
+    """:func:`spend` in the caller's transaction, which stays usable either way (the online
+    submission commits its address's rate-limit hit with it): ``INSERT … ON CONFLICT DO
+    NOTHING RETURNING`` returns no row for a spent id — :class:`PowRefused` — and a concurrent spend
+    of the same id waits for the first to commit, then inserts none. The caller commits."""
     if next(_spends) % SWEEP_EVERY == 1:  # the first spend of a process too
         session.execute(delete(UsedChallenge).where(col(UsedChallenge.expires_at) < now))
-    session.add(UsedChallenge(id=ident, expires_at=expires, used_at=now))
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
+    insert = _INSERT[session.get_bind().dialect.name]
+    added = session.execute(insert(UsedChallenge).values(id=ident, expires_at=expires,
+                                                         used_at=now)
+                            .on_conflict_do_nothing(index_elements=["id"])
+                            .returning(UsedChallenge.id)).first()
+    if added is None:  # (RETURNING: an INSERT's rowcount is -1 with psycopg, engine.outbox)
         raise PowRefused("Bằng chứng chống gửi tự động đã được dùng; hãy tải lại trang và "
-                         "gửi lại.", "pow-reused") from None
+                         "gửi lại.", "pow-reused")

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, text
+from sqlalchemy import Engine, bindparam, delete, func, literal, text
 from sqlmodel import Session, col, select
 
 from engine.access import RateLimitHit
@@ -103,6 +103,14 @@ expired AS (DELETE FROM rate_limit_hit h USING verdict
 SELECT bucket, n, nth FROM counted""")
 
 
+_TABLE = RateLimitHit.__table__
+#: SQLite: a bucket's hits in the window, counted up to ``:cap`` rows at most.
+_COUNT_UPTO = select(func.count()).select_from(
+    select(literal(1)).where(_TABLE.c.bucket == bindparam("bucket"),
+                             _TABLE.c.at > bindparam("since"))
+    .limit(bindparam("cap")).subquery())
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -119,14 +127,6 @@ class _Buckets:
 
     def bucket(self, key: str) -> str:
         return f"{self.name}:{key}"[:200]
-
-    def _serialise(self, session: Session, bucket: str) -> None:
-        """Make concurrent hits on one bucket take turns, so that two processes cannot both
-        see "4 of 5" and both pass. PostgreSQL: a transaction-scoped advisory lock on the
-        bucket; SQLite: the caller writes before it counts, and SQLite has one writer."""
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:bucket))"),
-                            {"bucket": bucket})
 
     def _expire(self, session: Session, bucket: str, now: datetime) -> None:
         """Delete this bucket's expired rows, and now and then every bucket's of this limiter
@@ -192,55 +192,71 @@ class DbRateLimiter(_Buckets):
         commit, not one per key): 0 if every key allows it, else the longest wait, and then
         nothing is recorded. Buckets are locked in sorted order, so two callers never wait
         for each other's second lock."""
+        with Session(self.engine) as session:
+            wait = self.hit_all_in(session, keys)
+            if wait:
+                session.rollback()
+                return wait
+            session.commit()
+            return 0.0
+
+    def hit_all_in(self, session: Session, keys: list[str]) -> float:
+        """:meth:`hit_all` in the caller's transaction (an online submission records its
+        hits with the rest of its step: one connection, one commit): the caller commits
+        when this returns 0, and rolls back otherwise (SQLite wrote the hit before counting;
+        PostgreSQL wrote nothing)."""
         now = self.clock()
         buckets = sorted({self.bucket(key) for key in keys})
         if not buckets:
             return 0.0
-        if self.engine.dialect.name == "postgresql":
-            return self._hit_all_postgresql(buckets, now)
-        with Session(self.engine) as session:
-            waits = []
-            for bucket in buckets:
-                self._serialise(session, bucket)
-                session.add(RateLimitHit(bucket=bucket, at=now))
-                session.flush()  # SQLite: take the write lock before counting
-                recent = self._recent(session, bucket, now)
-                if len(recent) > self.limit:
-                    # The caller may pass once the limit-th most recent earlier hit leaves
-                    # the window. (This hit is not necessarily recent[0]: another process's
-                    # clock may run ahead.)
-                    earlier = list(recent)
-                    earlier.remove(min(recent, key=lambda at: abs(at - now)))
-                    waits.append(max(_seconds(earlier[self.limit - 1] + self.window - now),
-                                     1.0))
-            if waits:
-                session.rollback()
-                return max(waits)
-            for bucket in buckets:
-                self._expire(session, bucket, now)
-            session.commit()
-            return 0.0
+        if session.get_bind().dialect.name == "postgresql":
+            return self._hit_all_postgresql(session, buckets, now)
+        return self._hit_all_sqlite(session, buckets, now)
 
-    def _hit_all_postgresql(self, buckets: list[str], now: datetime) -> float:
-        """:meth:`hit_all` in two statements, whatever the number of keys (an online
+    def _hit_all_sqlite(self, session: Session, buckets: list[str], now: datetime) -> float:
+        """SQLite: the hits written first (the write lock: SQLite has one writer, so two
+        callers take turns), then each bucket counted up to just past the limit (a count
+        never reads more rows than that), its expired rows deleted if every bucket allows
+        the hit — Core statements, a few per call whatever the hits in the window."""
+        since = now - self.window
+        session.execute(_TABLE.insert(), [{"bucket": bucket, "at": now} for bucket in buckets])
+        waits = []
+        for bucket in buckets:
+            if session.execute(_COUNT_UPTO, {"bucket": bucket, "since": since,
+                                             "cap": self.limit + 1}).scalar_one() <= self.limit:
+                continue
+            recent = self._recent(session, bucket, now)
+            # The caller may pass once the limit-th most recent earlier hit leaves the
+            # window. (This hit is not necessarily recent[0]: another process's clock may
+            # run ahead.)
+            earlier = list(recent)
+            earlier.remove(min(recent, key=lambda at: abs(at - now)))
+            waits.append(max(_seconds(earlier[self.limit - 1] + self.window - now), 1.0))
+        if waits:
+            return max(waits)
+        session.execute(delete(RateLimitHit).where(col(RateLimitHit.bucket).in_(buckets),
+                                                   col(RateLimitHit.at) <= since))
+        self._sweep_now_and_then(session, since)
+        return 0.0
+
+    def _hit_all_postgresql(self, session: Session, buckets: list[str], now: datetime) -> float:
+        """:meth:`hit_all_in` in two statements, whatever the number of keys (an online
         submission's three buckets took ~11 ms on PostgreSQL as four statements per key,
         bench/uploads.py): the buckets' advisory locks, then :data:`_PG_HIT` — count, record
         if every bucket allows it, delete the buckets' expired rows. The locks must be a
         statement of their own: a statement's snapshot is taken when it starts, so counting
-        in the statement that waited for a lock would miss the hit its holder committed."""
+        in the statement that waited for a lock would miss the hit its holder committed.
+        (Nothing is written on a refusal: the statement's verdict refused.)"""
         since = now - self.window
-        with Session(self.engine) as session:
-            session.execute(_PG_LOCKS, {"buckets": buckets})
-            rows = session.execute(_PG_HIT, {"buckets": buckets, "now": now, "since": since,
-                                             "limit": self.limit}).all()
-            if any(n >= self.limit for _bucket, n, _nth in rows):
-                session.rollback()  # (nothing was written: the statement's verdict refused)
-                # The caller may pass once the limit-th most recent hit leaves the window.
-                return max(max(_seconds(nth + self.window - now), 1.0)
-                           for _bucket, n, nth in rows if n >= self.limit)
-            self._sweep_now_and_then(session, since)
-            session.commit()
-            return 0.0
+        session.execute(_PG_LOCKS, {"buckets": buckets})
+        rows = session.execute(_PG_HIT, {"buckets": buckets, "now": now, "since": since,
+                                         "limit": self.limit}).all()
+        if any(n >= self.limit for _bucket, n, _nth in rows):
+            # The caller may pass once the limit-th most recent hit leaves the window.
+            return max(max(_seconds(nth + self.window - now), 1.0)
+                       for _bucket, n, nth in rows if n >= self.limit)
+        self._sweep_now_and_then(session, since)
+        return 0.0
 
 
 class DbFailureDelay(_Buckets):
@@ -343,3 +359,15 @@ class Limits:
         """The same per phone number and e-mail address of the applicant (normalised), once
         the form's fields are read; each is counted."""
         return self.submit_contact.hit_all(contacts) if self.submit_contact else 0.0
+
+    def submit_address_wait_in(self, session: Session, address: str) -> float:
+        """:meth:`submit_address_wait` in the caller's transaction (commit on 0, else roll
+        back: :meth:`DbRateLimiter.hit_all_in`)."""
+        return self.submit_address.hit_all_in(session, [address]) if self.submit_address \
+            else 0.0
+
+    def submit_contact_wait_in(self, session: Session, contacts: list[str]) -> float:
+        """:meth:`submit_contact_wait` in the caller's transaction (commit on 0, else roll
+        back)."""
+        return self.submit_contact.hit_all_in(session, contacts) if self.submit_contact \
+            else 0.0

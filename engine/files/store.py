@@ -23,9 +23,10 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -158,6 +159,36 @@ class HashingReader:
         return StoredBlob(self._hash.hexdigest(), self.size, media_type)
 
 
+class Staged:
+    """A blob written and checked but not yet in the store (:meth:`LocalBlobStore.stage`):
+    ``blob`` is what it will be stored as; :meth:`finish` makes it durable under its name
+    (once), :meth:`discard` drops it (a refused request)."""
+
+    def __init__(self, blob: StoredBlob, finish: Callable[[], None] | None = None,
+                 discard: Callable[[], None] | None = None) -> None:
+        self.blob, self._finish, self._discard = blob, finish, discard
+
+    def finish(self) -> StoredBlob:
+        if self._finish is not None:
+            done, self._finish, self._discard = self._finish, None, None
+            done()
+        return self.blob
+
+    def discard(self) -> None:
+        if self._discard is not None:
+            drop, self._finish, self._discard = self._discard, None, None
+            drop()
+
+
+def stage(store: BlobStore, chunks: Iterable[bytes], *, max_bytes: int) -> Staged:
+    """``store.stage`` when the store can stage (the local store), else ``store.put`` at once
+    (nothing left to finish)."""
+    staging = getattr(store, "stage", None)
+    if staging is not None:
+        return staging(chunks, max_bytes=max_bytes)
+    return Staged(store.put(chunks, max_bytes=max_bytes))
+
+
 class LocalBlobStore:
     """Blobs as files under ``root/ab/cd/<sha256>``, written to a temporary file in the same
     folder tree and renamed into place (atomic: a crash leaves a temporary file, never half a
@@ -171,24 +202,54 @@ class LocalBlobStore:
         return self.root / name[:2] / name[2:4] / name
 
     def put(self, chunks: Iterable[bytes], *, max_bytes: int) -> StoredBlob:
-        incoming = self.root / "incoming"
-        incoming.mkdir(parents=True, exist_ok=True)
+        return self.stage(chunks, max_bytes=max_bytes).finish()
+
+    def stage(self, chunks: Iterable[bytes], *, max_bytes: int) -> Staged:
+        """Write, hash and check the bytes into a temporary file, not yet synced nor named:
+        :meth:`Staged.finish` syncs and renames it (``put`` is both at once). The caller may
+        finish it while it writes the rows that name the blob, and commits after."""
         reader = HashingReader(chunks, max_bytes)
-        handle, temporary = tempfile.mkstemp(dir=incoming, prefix="up-")
+        handle, temporary = self._temporary()
+        out = os.fdopen(handle, "wb")
         try:
-            with os.fdopen(handle, "wb") as out:
-                for chunk in reader:
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+            for chunk in reader:
+                out.write(chunk)
+            out.flush()
             blob = reader.result()
+        except BaseException:
+            out.close()
+            os.unlink(temporary)
+            raise
+        return Staged(blob, partial(self._finish, out, temporary, blob),
+                      partial(self._discard, out, temporary))
+
+    def _temporary(self) -> tuple[int, str]:
+        incoming = self.root / "incoming"
+        try:
+            return tempfile.mkstemp(dir=incoming, prefix="up-")
+        except FileNotFoundError:  # the first upload (a folder made once, not per file)
+            incoming.mkdir(parents=True, exist_ok=True)
+            return tempfile.mkstemp(dir=incoming, prefix="up-")
+
+    def _finish(self, out: BinaryIO, temporary: str, blob: StoredBlob) -> None:
+        try:
+            with out:
+                os.fsync(out.fileno())
             target = self.path(blob.sha256)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temporary, target)  # same bytes already there: replaced by equal bytes
-            return blob
+            try:  # same bytes already there: replaced by equal bytes
+                os.replace(temporary, target)
+            except FileNotFoundError:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temporary, target)
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)
+
+    @staticmethod
+    def _discard(out: BinaryIO, temporary: str) -> None:
+        out.close()
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
     def open(self, sha256: str) -> BinaryIO:
         return self.path(sha256).open("rb")

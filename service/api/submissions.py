@@ -27,22 +27,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from concurrent import futures
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import ValidationError
+from sqlalchemy import bindparam
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
 from engine import lifecycle
-from engine.agencies import Agency, competent_agencies
+from engine.agencies import Agency, AgencyProcedure
 from engine.catalogue_search import rank
 from engine.files import journal
 from engine.files.models import AttachmentKind
 from engine.files.settings import FileSettings
-from engine.files.store import BlobStore, FileRefused
+from engine.files.store import BlobStore, FileRefused, StoredBlob, stage
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.policy import applicant_actor
 from engine.lifecycle.states import Action, ReturnMethod, State
@@ -56,7 +59,7 @@ from engine.procedures import (
 from engine.text import nfc
 from engine.timed import events as timed_events
 from engine.timed.messages import drafts_for_submission
-from engine.timed.recipients import ApplicantChannels
+from engine.timed.recipients import ApplicantChannels, Directory
 from engine.timezone import now_local, to_local
 from printouts.qr import public_base_url
 from service import pow as hashcash
@@ -117,19 +120,24 @@ def procedures(session: SessionDep,
     return found
 
 
+#: The procedure's competent agencies, each with the one-stop unit that serves it (those with
+#: none are not listed), in one statement rather than every agency of the tree.
+_UNIT = aliased(Agency)
+_ROUTES = (select(Agency.code, Agency.name, _UNIT.code, _UNIT.name)
+           .select_from(AgencyProcedure)
+           .join(Agency, col(Agency.code) == col(AgencyProcedure.agency_code))
+           .join(_UNIT, col(_UNIT.code) == col(Agency.one_stop_code))
+           .where(col(AgencyProcedure.procedure_code) == bindparam("procedure"),
+                  col(AgencyProcedure.relation) == "competent")
+           .order_by(col(Agency.code)))
+
+
 def _agencies(session: Session, procedure: str) -> list[PublicAgency]:
     """Where the procedure is processed (the tree's competent agencies that a one-stop unit
     serves) and the unit that receives a dossier for each: the citizen picks one."""
-    codes = competent_agencies(session, procedure_code=procedure)
-    rows = {a.code: a for a in session.exec(select(Agency))}
-    found = []
-    for code in codes:
-        agency = rows.get(code)
-        unit = rows.get(agency.one_stop_code) if agency and agency.one_stop_code else None
-        if agency and unit:
-            found.append(PublicAgency(code=agency.code, name=agency.name,
-                                      receiving_code=unit.code, receiving_name=unit.name))
-    return found
+    return [PublicAgency(code=code, name=name, receiving_code=unit, receiving_name=unit_name)
+            for code, name, unit, unit_name in session.execute(
+                _ROUTES, {"procedure": procedure})]
 
 
 def _spec(session: Session, code: str) -> ProcedureSpec:
@@ -292,39 +300,51 @@ def lookup_url(code: str, secret: str) -> str:
     return f"/tra-cuu?ma={code}&k={secret}"
 
 
-def _create(app: Any, body: SubmissionIn, id_number: str, spec: ProcedureSpec,
-            where: PublicAgency, files: list[journal.IncomingFile],
+def _create(session: Session, settings: FileSettings, body: SubmissionIn, id_number: str,
+            spec: ProcedureSpec, where: PublicAgency, files: list[journal.IncomingFile],
             rid: str | None) -> tuple[Dossier, list[str]]:
-    """The dossier, its event naming the files, the rows and the applicant's message: one
-    transaction."""
-    settings, _ = files_config(app)
-    with Session(app.state.engine, expire_on_commit=False) as session:
-        journal.check_dossier_limit(session, None, files, settings.max_dossier_bytes)
-        result = lifecycle.receive(
-            session, actor=applicant_actor(where.receiving_code), procedure_code=spec.code,
-            applicant=lifecycle.Applicant(name=body.applicant.name, id_number=id_number,
-                                          address=body.applicant.address,
-                                          phone=body.applicant.phone,
-                                          email=body.applicant.email),
-            components=_handed_in(spec, {f.component_id for f in files}),
-            competent_agency=where.code, return_method=body.return_method.value,
-            recipient_address=body.recipient_address, online=True, request_id=rid,
-            files=journal.payload_entries(files))
-        dossier = result.dossier
-        journal.record_all(session, dossier_id=dossier.id, event_seq=result.event.seq,
-                           files=files, uploaded_by=applicant_actor("").id)
-        notified = _announce(session, dossier, result.event.seq)
-        session.commit()
-        return dossier, notified
+    """The dossier, its event naming the files, the rows and the applicant's message, in the
+    caller's transaction (it commits)."""
+    journal.check_dossier_limit(session, None, files, settings.max_dossier_bytes)
+    result = lifecycle.receive(
+        session, actor=applicant_actor(where.receiving_code), procedure_code=spec.code,
+        applicant=lifecycle.Applicant(name=body.applicant.name, id_number=id_number,
+                                      address=body.applicant.address,
+                                      phone=body.applicant.phone,
+                                      email=body.applicant.email),
+        components=_handed_in(spec, {f.component_id for f in files}),
+        competent_agency=where.code, return_method=body.return_method.value,
+        recipient_address=body.recipient_address, online=True, request_id=rid,
+        files=journal.payload_entries(files))
+    dossier = result.dossier
+    journal.record_all(session, dossier_id=dossier.id, event_seq=result.event.seq,
+                       files=files, uploaded_by=applicant_actor("").id)
+    return dossier, _announce(session, dossier, result.event.seq, where)
 
 
-def _announce(session: Session, dossier: Dossier, seq: int) -> list[str]:
+class _KnownNames(Directory):
+    """The directory of a submission's message, knowing the two agencies' names read with the
+    route (a statement fewer in the dossier's transaction); any other is read as usual."""
+
+    def __init__(self, session: Session, where: PublicAgency) -> None:
+        super().__init__(session)
+        self.known = {where.code: where.name, where.receiving_code: where.receiving_name}
+
+    def learn_names(self, *codes: str | None) -> None:
+        super().learn_names(*(code for code in codes if code not in self.known))
+
+    def agency_name(self, code: str | None) -> str:
+        return self.known.get(code or "") or super().agency_name(code)
+
+
+def _announce(session: Session, dossier: Dossier, seq: int, where: PublicAgency) -> list[str]:
     """The code and secret to the applicant through the outbox, with the submission."""
     channels = timed_events._channels_of(session)
     if channels is None:
         channels = ApplicantChannels.from_env()
     link = public_base_url().rstrip("/") + lookup_url(dossier.code, dossier.secret)
-    drafts = drafts_for_submission(session, dossier, seq=seq, lookup=link, channels=channels)
+    drafts = drafts_for_submission(session, dossier, seq=seq, lookup=link, channels=channels,
+                                   directory=_KnownNames(session, where))
     enqueue(session, drafts)
     return sorted({d.channel.value for d in drafts})
 
@@ -339,40 +359,16 @@ async def submit(request: Request,
                  x_pow_nonce: Annotated[str | None, Header(max_length=40)] = None,
                  ) -> Submitted:
     app = request.app
-    address = client_address(request)
-    wait = await run_in_threadpool(app.state.limits.submit_address_wait, address)
-    if wait:
-        raise _too_many(wait)
-    now = app.state.clock()
-    try:
-        ident, expires = hashcash.check(app.state.signing_key, x_pow_challenge, x_pow_nonce,
-                                        now, hashcash.PowSettings.from_env())
-        await run_in_threadpool(_spend, app, ident, expires, now)
-    except hashcash.PowRefused as exc:
-        raise Problem(400, exc.code, str(exc), title="Cần xác nhận chống gửi tự động") from None
+    await run_in_threadpool(_admit, app, client_address(request), x_pow_challenge, x_pow_nonce)
     settings, store = files_config(app)
     form = await _read(request, settings)
     try:
         body = _checked(form)
         id_number = _id_number(body)
-        wait = await run_in_threadpool(app.state.limits.submit_contact_wait, _contacts(body))
-        if wait:
-            raise _too_many(wait)
-        with Session(app.state.engine) as session:
-            spec = _spec(session, body.procedure)
-            where = _route(session, body, spec)
-        _return_checks(body, spec)
-        uploads = _component_files(form, spec)
-        missing = [c.name for i, c in enumerate(spec.components, start=1)
-                   if c.required and str(i) not in uploads]
-        if missing:
-            raise Problem(422, "components-missing", "Chưa đính kèm tệp cho thành phần bắt "
-                          "buộc: " + "; ".join(missing), missing=missing)
-        files = await _store(uploads, settings, store, AttachmentKind.COMPONENT)
+        dossier, notified, where, files = await run_in_threadpool(
+            _accept, app, body, id_number, form, settings, store, request_id(request))
     finally:
         await form.close()
-    dossier, notified = await run_in_threadpool(_create, app, body, id_number, spec, where,
-                                                files, request_id(request))
     return Submitted(code=dossier.code, secret=dossier.secret, status_code=dossier.status_code,
                      status=State(dossier.state).label_vi, procedure=dossier.procedure_name,
                      submitted_at=to_local(dossier.submitted_at or datetime.now(UTC)).isoformat(),
@@ -381,9 +377,87 @@ async def submit(request: Request,
                      lookup_url=lookup_url(dossier.code, dossier.secret), notified=notified)
 
 
-def _spend(app: Any, ident: str, expires: datetime, now: datetime) -> None:
+def _admit(app: Any, address: str, challenge: str | None, nonce: str | None) -> None:
+    """Before a byte of the body: the address's rate limit, then the proof of work, spent —
+    one transaction (the hit counts even when the proof is refused; a refused hit records
+    nothing and spends nothing)."""
     with Session(app.state.engine) as session:
-        hashcash.spend(session, ident, expires, now)
+        wait = app.state.limits.submit_address_wait_in(session, address)
+        if wait:
+            session.rollback()
+            raise _too_many(wait)
+        now = app.state.clock()
+        try:
+            ident, expires = hashcash.check(app.state.signing_key, challenge, nonce, now,
+                                            hashcash.PowSettings.from_env())
+            hashcash.spend_in(session, ident, expires, now)
+        except hashcash.PowRefused as exc:
+            session.commit()
+            raise Problem(400, exc.code, str(exc),
+                          title="Cần xác nhận chống gửi tự động") from None
+        session.commit()
+
+
+def _accept(app: Any, body: SubmissionIn, id_number: str, form: LimitedForm,
+            settings: FileSettings, store: BlobStore, rid: str | None,
+            ) -> tuple[Dossier, list[str], PublicAgency, list[journal.IncomingFile]]:
+    """Once the form is read, on one connection: the rate limit per phone and e-mail with
+    the procedure and the agency read (committed: the hits count whatever follows), the
+    checks, the files staged (written, hashed, checked), then the dossier's transaction —
+    its statements run while the files are synced, and it commits once they are durable."""
+    with app.state.engine.connect() as connection, \
+            Session(bind=connection, expire_on_commit=False) as session:
+        wait = app.state.limits.submit_contact_wait_in(session, _contacts(body))
+        if wait:
+            session.rollback()
+            raise _too_many(wait)
+        try:
+            spec = _spec(session, body.procedure)
+            where = _route(session, body, spec)
+        finally:
+            session.commit()
+        _return_checks(body, spec)
+        uploads = _component_files(form, spec)
+        missing = [c.name for i, c in enumerate(spec.components, start=1)
+                   if c.required and str(i) not in uploads]
+        if missing:
+            raise Problem(422, "components-missing", "Chưa đính kèm tệp cho thành phần bắt "
+                          "buộc: " + "; ".join(missing), missing=missing)
+        durable, files = _staged(uploads, settings, store)
+        try:
+            dossier, notified = _create(session, settings, body, id_number, spec, where,
+                                        files, rid)
+        except BaseException:
+            futures.wait(durable)  # a refusal leaves orphan blobs, as a put before it would
+            raise
+        for done in durable:  # the bytes are durable before a row names them
+            done.result()
+        session.commit()
+        return dossier, notified, where, files
+
+
+#: Syncs the staged files of a submission, each on its own thread, while its transaction runs.
+_SYNC = futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="motcua-sync")
+
+
+def _staged(files: dict[str, Any], settings: FileSettings, store: BlobStore,
+            ) -> tuple[list[futures.Future[StoredBlob]], list[journal.IncomingFile]]:
+    """Each file written to the store's staging area (hashed, type checked again), then
+    synced and named on a thread of its own (:data:`_SYNC`) while the next one is written
+    and the transaction runs: the syncs to wait for before the commit, and the files. A
+    refused file stops the rest (those before it become orphan blobs, as with ``put``)."""
+    durable, found = [], []
+    for component_id, upload in sorted(files.items(), key=lambda item: int(item[0])):
+        try:
+            staged = stage(store, chunks(upload), max_bytes=settings.max_file_bytes)
+        except FileRefused as exc:
+            futures.wait(durable)
+            raise refused(exc, f"file-{component_id}") from None
+        durable.append(_SYNC.submit(staged.finish))
+        found.append(journal.IncomingFile.of(staged.blob, kind=AttachmentKind.COMPONENT,
+                                             file_name=upload.filename,
+                                             component_id=component_id))
+    return durable, found
 
 
 # ----- the applicant's supplement before receipt --------------------------------------------
