@@ -123,10 +123,17 @@ def test_sqlite_engines_run_in_wal_mode_with_foreign_keys(tmp_path):
         engine.dispose()
 
 
-def test_postgres_engines_ping_pooled_connections():
+def test_postgres_engines_ping_pooled_connections(monkeypatch):
+    """After 5 s idle by default (engine.db, tests/engine/test_db_idle_ping.py); on every
+    checkout with MOTCUA_DB_PING_AFTER_IDLE=0."""
+    from engine import db
+
     engine = make_engine("postgresql://u@localhost/db")
     assert engine.dialect.driver == "psycopg"
-    assert engine.pool._pre_ping
+    assert not engine.pool._pre_ping
+    assert len(engine.pool.dispatch.checkout) == 1  # the idle ping (_ping_idle_connections)
+    monkeypatch.setenv(db.PING_AFTER_IDLE_SETTING, "0")
+    assert make_engine("postgresql://u@localhost/db").pool._pre_ping
 
 
 @pytest.mark.parametrize(
