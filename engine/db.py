@@ -7,7 +7,6 @@ before any date arithmetic.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -17,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, event, exc, make_url
 from sqlmodel import Session, create_engine
 
-from engine.settings import normalize_database_url
+from engine.settings import normalize_database_url, seconds_or_zero
 
 SQLITE_PRAGMAS = (
     # WAL lets readers run during a write and gives ~30x more commits/s than the default
@@ -52,17 +51,7 @@ PING_AFTER_IDLE_SECONDS = 5.0
 
 def ping_after_idle(env: Mapping[str, str] = os.environ) -> float:
     """``MOTCUA_DB_PING_AFTER_IDLE``: seconds, 0 or more (a bad value stops start-up)."""
-    raw = env.get(PING_AFTER_IDLE_SETTING, "").strip()
-    if not raw:
-        return PING_AFTER_IDLE_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{PING_AFTER_IDLE_SETTING}={raw!r}: số giây không âm / a number of "
-                         "seconds, 0 or more")
-    return value
+    return seconds_or_zero(env, PING_AFTER_IDLE_SETTING, PING_AFTER_IDLE_SECONDS)
 
 
 def _ping_idle_connections(engine: Engine, after: float) -> None:

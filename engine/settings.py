@@ -53,3 +53,20 @@ def positive_number(env: Mapping[str, str], name: str, default: float) -> float:
         raise ValueError(f"{name} phải là một số dương (nhận {raw!r}) / must be a positive "
                          "number")
     return value
+
+
+def seconds_or_zero(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number of seconds, 0 or more, from the environment (``default`` when unset or blank):
+    0 usually turns something off ("try once", "never reuse"). Anything else stops start-up
+    with a message naming the variable, as :func:`positive_number` does."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} phải là số giây không âm (nhận {raw!r}) / must be a number "
+                         "of seconds, 0 or more")
+    return value

@@ -40,7 +40,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from engine.reports import cache
-from engine.settings import positive_number
+from engine.settings import positive_number, seconds_or_zero
 from service.problems import Problem
 
 T = TypeVar("T")
@@ -53,17 +53,8 @@ BUSY_TITLE = "Hệ thống đang bận tính báo cáo"
 def open_max_age_from_env(env: Mapping[str, str] = os.environ) -> timedelta:
     """``MOTCUA_OPEN_REPORT_MAX_AGE``: seconds an open period's answer is served again, ≥ 0
     (0 turns the reuse off; a bad value stops start-up)."""
-    raw = env.get("MOTCUA_OPEN_REPORT_MAX_AGE", "").strip()
-    if not raw:
-        return cache.OPEN_MAX_AGE
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value < 0:
-        raise ValueError("MOTCUA_OPEN_REPORT_MAX_AGE phải là số giây không âm (nhận "
-                         f"{raw!r}) / must be a number of seconds, 0 or more")
-    return timedelta(seconds=value)
+    return timedelta(seconds=seconds_or_zero(env, "MOTCUA_OPEN_REPORT_MAX_AGE",
+                                             cache.OPEN_MAX_AGE.total_seconds()))
 
 
 def concurrency_from_env(env: Mapping[str, str] = os.environ) -> int:

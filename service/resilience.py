@@ -18,7 +18,6 @@ Three pieces, each small:
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine.db import make_engine
 from engine.migrate import current_revision, head_revision
+from engine.settings import seconds_or_zero
 from service.problems import problem_response, replaying
 
 log = logging.getLogger("motcua")
@@ -260,17 +260,7 @@ class DatabaseWaitError(Exception):
 
 def db_wait_seconds(env: Mapping[str, str] = os.environ) -> float:
     """``MOTCUA_DB_WAIT_SECONDS`` (default 60; 0 = try once); a bad value is a clear error."""
-    raw = env.get("MOTCUA_DB_WAIT_SECONDS", "").strip()
-    if not raw:
-        return DEFAULT_DB_WAIT_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"MOTCUA_DB_WAIT_SECONDS phải là số giây không âm (nhận {raw!r}) / "
-                         "must be a non-negative number of seconds")
-    return value
+    return seconds_or_zero(env, "MOTCUA_DB_WAIT_SECONDS", DEFAULT_DB_WAIT_SECONDS)
 
 
 def describe_database(url: str) -> str:

@@ -62,6 +62,7 @@ from sqlmodel import Column, Field, Session, SQLModel
 from engine.data_version import CLOSED_AFTER
 from engine.reports.period import Period
 from engine.reports.totals import By
+from engine.timezone import read_instant
 
 log = logging.getLogger("motcua.reports")
 
@@ -186,15 +187,6 @@ _LOOKUP = text(
     "(SELECT computed_at FROM report_cache WHERE key = :key)")
 
 
-def _aware(value: Any) -> datetime | None:
-    """A stored instant as an aware UTC datetime (SQLite gives text or naive values)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def lookup(session: Session, key: CacheKey, now: datetime | None = None) -> Found:
     """The cached answer of ``key``, if any: at the current data version (a closed period),
     or computed no longer than ``key.max_age`` before ``now`` (an open one; the real clock
@@ -203,7 +195,7 @@ def lookup(session: Session, key: CacheKey, now: datetime | None = None) -> Foun
     the new version."""
     digest = key.digest()
     version, stored, text_, computed_at = session.execute(_LOOKUP, {"key": digest}).one()
-    version, computed_at = int(version or 0), _aware(computed_at)
+    version, computed_at = int(version or 0), read_instant(computed_at)
     if key.max_age is None:
         fresh = stored == version
     else:
