@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -51,6 +50,7 @@ from service.metrics import Metrics, MetricsMiddleware
 from service.problems import problem_response
 from service.ratelimit import Limits, utcnow
 from service.report_gate import ReportGate
+from service.request_ids import RequestIds
 from service.resilience import DatabaseRetry, readiness, readiness_engine, unavailable_answer
 from service.sessions import SessionSettings
 from service.web import pages
@@ -119,18 +119,11 @@ def create_app(database_url: str | None = None, *, scheduler: str | None = None)
                        max_age=int(app.state.session_settings.max_age.total_seconds()),
                        https_only=app.state.session_settings.secure_cookie)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    # Outermost: RejectNul's body cap and NUL check, except on the upload routes, which stream
-    # their body to the file store under their own cap (service/streaming.py).
+    # RejectNul's body cap and NUL check, except on the upload routes, which stream their body
+    # to the file store under their own cap (service/streaming.py).
     app.add_middleware(streaming.StreamedUploads)
-
-    @app.middleware("http")
-    async def request_ids(request: Request, call_next):
-        """Every request carries an id (``X-Request-ID``), written into the events it causes."""
-        incoming = request.headers.get("X-Request-ID", "")
-        request.state.request_id = incoming[:64] if incoming else uuid.uuid4().hex
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
+    # Outermost: the request's id (X-Request-ID), there for every layer and every answer.
+    app.add_middleware(RequestIds)
 
     for router in (auth.router, procedures.router, dossiers.router, public.router,
                    calendar.router, admin.router, reports.router, documents.router,

@@ -7,19 +7,34 @@ upload, or an EXE renamed ``.pdf``, would be written to disk whole before anyone
 first byte past the limit per file or per request, and sniffs each file's first bytes
 (``engine.files.store.sniff``: by content, never by name) to refuse a wrong type at once.
 
-The files are only spooled here; the caller stores them (``BlobStore.put``, which hashes and
-checks again) and closes the form.
+Where the store can stage (the local store), each file goes straight into the store's staging
+area as it arrives (``LocalBlobStore.writer``: hashed and checked on the way), in place of
+Starlette's spooled temporary file: no second copy written and read back, and no thread hop per
+chunk once a spooled file passes 1 MB (issue 16, bench/uploads.py). The caller takes each one
+with :func:`staged` and finishes it (synced and named) or lets :meth:`LimitedForm.close` drop
+it. With another store (S3) the files are spooled and stored by the caller as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from engine.files.store import CHUNK, FileRefused, FileTooLarge, UnsupportedType, sniff
+from engine.files.store import (
+    CHUNK,
+    BlobStore,
+    FileRefused,
+    FileTooLarge,
+    Staged,
+    UnsupportedType,
+    Writer,
+    sniff,
+    stage,
+)
 
 #: the form's text fields together (the applicant, the choices): far above a real form
 MAX_FIELD_BYTES = 64 * 1024
@@ -52,14 +67,45 @@ class LimitedForm:
             await upload.close()
 
 
+class StagingFile:
+    """An upload part's bytes written into the store's staging area (:class:`Writer`) in
+    place of a spooled temporary file. ``_rolled`` False and no ``_max_size``: ``UploadFile``
+    then writes to it directly, as to a spooled file that never rolls over, instead of one
+    thread hop per chunk (a write lands in the page cache; the sync comes later, on a
+    thread, ``Staged.finish``)."""
+
+    _rolled = False
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    def write(self, data: bytes) -> int:
+        self.writer.write(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.writer.reader.size
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0  # Starlette rewinds a finished part; the staged file is never read back here
+
+    def read(self, size: int = -1) -> bytes:
+        raise OSError("a staged upload is taken with service.uploads.staged, not read")
+
+    def close(self) -> None:
+        self.writer.discard()  # nothing once staged() handed it over
+
+
 class _Parser(MultiPartParser):
-    """Starlette's parser with a byte count and a type check per file as data arrives."""
+    """Starlette's parser with a byte count and a type check per file as data arrives, and
+    each file written straight to the store's staging area when the store can stage."""
 
     def __init__(self, headers: Headers, stream: AsyncIterator[bytes], *, max_file: int,
-                 max_total: int, max_files: int) -> None:
+                 max_total: int, max_files: int, store: BlobStore | None = None) -> None:
         super().__init__(headers, stream, max_files=max_files, max_fields=32,
                          max_part_size=MAX_FIELD_BYTES)
         self.max_file, self.max_total = max_file, max_total
+        self.writer: Any = getattr(store, "writer", None)
         self.total = self.part_size = 0
         self.head = b""
         self.sniffed = False
@@ -67,6 +113,17 @@ class _Parser(MultiPartParser):
     def on_part_begin(self) -> None:
         super().on_part_begin()
         self.part_size, self.head, self.sniffed = 0, b"", False
+
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
+        upload = self._current_part.file
+        if upload is not None and self.writer is not None:
+            self._files_to_close_on_error.pop().close()  # the spooled file, still empty
+            staging = StagingFile(self.writer(max_bytes=self.max_file))
+            self._files_to_close_on_error.append(staging)
+            self._current_part.file = UploadFile(file=staging, size=0,  # type: ignore[arg-type]
+                                                 filename=upload.filename,
+                                                 headers=upload.headers)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._current_part.file is not None:
@@ -95,12 +152,14 @@ class _Parser(MultiPartParser):
 
 
 async def read_form(headers: Headers, stream: AsyncIterator[bytes], *, max_file: int,
-                    max_total: int, max_files: int) -> LimitedForm:
+                    max_total: int, max_files: int,
+                    store: BlobStore | None = None) -> LimitedForm:
     """Parse ``stream``; :class:`FileRefused` at the first byte past a limit or of a wrong
-    type (nothing kept: the spooled files are closed), :class:`BadForm` for a malformed body
-    or a field name given twice."""
+    type (nothing kept: the spooled or staged files are dropped), :class:`BadForm` for a
+    malformed body or a field name given twice. With ``store``, files are staged in it as
+    they arrive (take them with :func:`staged`)."""
     parser = _Parser(headers, stream, max_file=max_file, max_total=max_total,
-                     max_files=max_files)
+                     max_files=max_files, store=store)
     try:
         items = (await parser.parse()).multi_items()
     except MultiPartException as exc:
@@ -117,6 +176,15 @@ async def read_form(headers: Headers, stream: AsyncIterator[bytes], *, max_file:
         else:
             form.fields[name] = value
     return form
+
+
+def staged(upload: UploadFile, store: BlobStore, *, max_bytes: int) -> Staged:
+    """The upload as a blob staged in ``store``: the one written while parsing, or the
+    spooled file copied in now (a store that cannot stage stores it at once). Raises
+    :class:`FileRefused` (an empty file is only known at its end)."""
+    if isinstance(upload.file, StagingFile):
+        return upload.file.writer.staged()
+    return stage(store, chunks(upload), max_bytes=max_bytes)
 
 
 def chunks(upload: UploadFile) -> Iterator[bytes]:

@@ -136,19 +136,22 @@ class HashingReader:
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._chunks:
-            if not chunk:
-                continue
-            self.size += len(chunk)
-            if self.size > self.max_bytes:
-                raise FileTooLarge(self.max_bytes)
-            if self.media_type is None:
-                self._head += chunk[:16]
-                if len(self._head) >= 8 or self._head.startswith(b"%PDF-"):
-                    self.media_type = sniff(self._head)
-                    if self.media_type is None:
-                        raise UnsupportedType()
-            self._hash.update(chunk)
-            yield chunk
+            if chunk:
+                self.feed(chunk)
+                yield chunk
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next bytes (when they are pushed rather than pulled: :class:`Writer`)."""
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise FileTooLarge(self.max_bytes)
+        if self.media_type is None:
+            self._head += chunk[:16]
+            if len(self._head) >= 8 or self._head.startswith(b"%PDF-"):
+                self.media_type = sniff(self._head)
+                if self.media_type is None:
+                    raise UnsupportedType()
+        self._hash.update(chunk)
 
     def result(self) -> StoredBlob:
         if self.size == 0:
@@ -223,6 +226,11 @@ class LocalBlobStore:
         return Staged(blob, partial(self._finish, out, temporary, blob),
                       partial(self._discard, out, temporary))
 
+    def writer(self, *, max_bytes: int) -> Writer:
+        """A staging file the caller pushes bytes into as they arrive (an upload being
+        parsed), hashed and checked on the way: no spooled copy to read back afterwards."""
+        return Writer(self, max_bytes)
+
     def _temporary(self) -> tuple[int, str]:
         incoming = self.root / "incoming"
         try:
@@ -259,3 +267,45 @@ class LocalBlobStore:
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+
+class Writer:
+    """:meth:`LocalBlobStore.stage` with the bytes pushed rather than pulled: ``write`` as
+    they arrive (hashed, counted, sniffed: a refusal raises at once), then :meth:`staged`
+    for the :class:`Staged` blob, or :meth:`discard`. Until :meth:`staged`, ``discard``
+    (or a refusal) leaves nothing behind."""
+
+    def __init__(self, store: LocalBlobStore, max_bytes: int) -> None:
+        self.store, self.reader = store, HashingReader((), max_bytes)
+        handle, self.temporary = store._temporary()
+        self.out: BinaryIO | None = os.fdopen(handle, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        if self.out is None:
+            raise ValueError("staging file already handed over or discarded")
+        try:
+            self.reader.feed(chunk)
+        except FileRefused:
+            self.discard()
+            raise
+        self.out.write(chunk)
+
+    def staged(self) -> Staged:
+        """The blob written so far, to be finished (synced and named) or discarded; this
+        writer lets go of the file (its ``discard`` does nothing after)."""
+        if self.out is None:
+            raise ValueError("staging file already handed over or discarded")
+        out, self.out = self.out, None
+        try:
+            out.flush()
+            blob = self.reader.result()
+        except BaseException:
+            self.store._discard(out, self.temporary)
+            raise
+        return Staged(blob, partial(self.store._finish, out, self.temporary, blob),
+                      partial(self.store._discard, out, self.temporary))
+
+    def discard(self) -> None:
+        if self.out is not None:
+            out, self.out = self.out, None
+            self.store._discard(out, self.temporary)

@@ -45,7 +45,7 @@ from engine.catalogue_search import rank
 from engine.files import journal
 from engine.files.models import AttachmentKind
 from engine.files.settings import FileSettings
-from engine.files.store import BlobStore, FileRefused, StoredBlob, stage
+from engine.files.store import BlobStore, FileRefused, StoredBlob
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.policy import applicant_actor
 from engine.lifecycle.states import Action, ReturnMethod, State
@@ -80,7 +80,7 @@ from service.deps import SessionDep, request_id
 from service.problems import Problem
 from service.publicview import guarded_lookup, supplement_guidance
 from service.streaming import FORM_OVERHEAD, RECEIVE, files_config, refused
-from service.uploads import BadForm, LimitedForm, chunks, read_form
+from service.uploads import BadForm, LimitedForm, read_form, staged
 from service.validation import check_citizen_id, readable_errors
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
@@ -184,11 +184,12 @@ def _stream(request: Request) -> AsyncIterator[bytes]:
     return Request(request.scope, receive=receive).stream()
 
 
-async def _read(request: Request, settings: FileSettings) -> LimitedForm:
+async def _read(request: Request, settings: FileSettings, store: BlobStore) -> LimitedForm:
     try:
         return await read_form(Headers(scope=request.scope), _stream(request),
                                max_file=settings.max_file_bytes,
-                               max_total=settings.max_dossier_bytes, max_files=MAX_FILES)
+                               max_total=settings.max_dossier_bytes, max_files=MAX_FILES,
+                               store=store)
     except FileRefused as exc:  # refused while streaming: the parser names the file's field
         raise refused(exc, getattr(exc, "field", None)) from None
     except (BadForm, KeyError) as exc:
@@ -211,17 +212,20 @@ def _component_files(form: LimitedForm, spec: ProcedureSpec) -> dict[str, Any]:
 
 async def _store(files: dict[str, Any], settings: FileSettings, store: BlobStore,
                  kind: AttachmentKind) -> list[journal.IncomingFile]:
-    """Put each file in the store (hashed, type checked again), before the transaction."""
+    """Put each file in the store (synced and named), before the transaction."""
     incoming = []
     for component_id, upload in sorted(files.items(), key=lambda item: int(item[0])):
         try:
-            blob = await run_in_threadpool(store.put, chunks(upload),
-                                           max_bytes=settings.max_file_bytes)
+            blob = await run_in_threadpool(_put, upload, store, settings.max_file_bytes)
         except FileRefused as exc:
             raise refused(exc, f"file-{component_id}") from None
         incoming.append(journal.IncomingFile.of(blob, kind=kind, file_name=upload.filename,
                                                 component_id=component_id))
     return incoming
+
+
+def _put(upload: Any, store: BlobStore, max_bytes: int) -> StoredBlob:
+    return staged(upload, store, max_bytes=max_bytes).finish()
 
 
 def _file_out(f: journal.IncomingFile) -> SubmittedFile:
@@ -361,7 +365,7 @@ async def submit(request: Request,
     app = request.app
     await run_in_threadpool(_admit, app, client_address(request), x_pow_challenge, x_pow_nonce)
     settings, store = files_config(app)
-    form = await _read(request, settings)
+    form = await _read(request, settings, store)
     try:
         body = _checked(form)
         id_number = _id_number(body)
@@ -442,19 +446,19 @@ _SYNC = futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="motcua-syn
 
 def _staged(files: dict[str, Any], settings: FileSettings, store: BlobStore,
             ) -> tuple[list[futures.Future[StoredBlob]], list[journal.IncomingFile]]:
-    """Each file written to the store's staging area (hashed, type checked again), then
-    synced and named on a thread of its own (:data:`_SYNC`) while the next one is written
-    and the transaction runs: the syncs to wait for before the commit, and the files. A
+    """Each file staged in the store (written and hashed while the form was parsed, or
+    copied from its spool now), then synced and named on a thread of its own (:data:`_SYNC`)
+    while the transaction runs: the syncs to wait for before the commit, and the files. A
     refused file stops the rest (those before it become orphan blobs, as with ``put``)."""
     durable, found = [], []
     for component_id, upload in sorted(files.items(), key=lambda item: int(item[0])):
         try:
-            staged = stage(store, chunks(upload), max_bytes=settings.max_file_bytes)
+            blob = staged(upload, store, max_bytes=settings.max_file_bytes)
         except FileRefused as exc:
             futures.wait(durable)
             raise refused(exc, f"file-{component_id}") from None
-        durable.append(_SYNC.submit(staged.finish))
-        found.append(journal.IncomingFile.of(staged.blob, kind=AttachmentKind.COMPONENT,
+        durable.append(_SYNC.submit(blob.finish))
+        found.append(journal.IncomingFile.of(blob.blob, kind=AttachmentKind.COMPONENT,
                                              file_name=upload.filename,
                                              component_id=component_id))
     return durable, found
@@ -503,7 +507,7 @@ async def supplement(code: str, request: Request,
                           "trực tuyến; tài liệu bổ sung sau khi tiếp nhận nộp tại Bộ phận Một "
                           "cửa.")
     settings, store = files_config(app)
-    form = await _read(request, settings)
+    form = await _read(request, settings, store)
     try:
         uploads = _component_files(form, spec)
         if not uploads:

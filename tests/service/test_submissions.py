@@ -22,6 +22,7 @@ from engine.outbox import OutboxMessage
 from engine.timed import events as timed_events
 from engine.timed.recipients import ApplicantChannels
 from service import pow as hashcash
+from service.streaming import files_config
 
 from .conftest import login
 
@@ -69,6 +70,12 @@ def stored(client) -> tuple[int, int]:
                 session.exec(select(func.count()).select_from(Attachment)).one())
 
 
+def on_disk(client) -> list:
+    """Every file under the store's folder, staging area included (the parser writes each
+    upload there as it arrives: a refused request must leave none)."""
+    return [p for p in files_config(client.app)[1].root.rglob("*") if p.is_file()]
+
+
 def test_a_submission_with_two_files_is_submitted_with_code_secret_and_a_message(online):
     response = submit(online)
     assert response.status_code == 201, response.text
@@ -103,6 +110,7 @@ def test_a_bad_file_is_refused_clearly_and_nothing_is_stored(online, files, stat
     assert response.status_code == status, response.text
     assert response.json()["type"].endswith(kind) and response.json()["detail"]
     assert stored(online) == (0, 0)
+    assert on_disk(online) == []
 
 
 def test_a_path_in_the_file_name_and_nfd_names_are_cleaned(online):
@@ -123,6 +131,7 @@ def test_a_bad_cccd_or_no_contact_is_refused_before_anything_is_stored(online):
     response = submit(online, data=body(phone=None, email=None))
     assert response.status_code == 422
     assert stored(online) == (0, 0)
+    assert on_disk(online) == []
 
 
 def test_without_or_with_a_reused_proof_of_work_nothing_is_stored(online):

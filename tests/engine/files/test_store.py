@@ -70,3 +70,37 @@ def test_the_size_limit_stops_reading_at_the_limit(tmp_path):
 def test_a_file_name_is_cleaned_never_a_path(raw, expected):
     blob = StoredBlob("0" * 64, 10, MediaType.PNG)
     assert safe_file_name(raw, blob) == expected
+
+
+def test_bytes_pushed_as_they_arrive_are_stored_as_put_stores_them(tmp_path):
+    """The upload parser writes each part straight into the staging area (issue 16)."""
+    store = LocalBlobStore(tmp_path)
+    writer = store.writer(max_bytes=10_000)
+    for chunk in chunks(PDF, 333):
+        writer.write(chunk)
+    staged = writer.staged()
+    writer.discard()  # handed over: the writer lets go, the staged blob stays
+    assert staged.finish() == StoredBlob(hashlib.sha256(PDF).hexdigest(), len(PDF),
+                                         MediaType.PDF)
+    assert store.open(staged.blob.sha256).read() == PDF
+    assert len(stored_files(store)) == 1
+
+
+@pytest.mark.parametrize(("data", "refusal"), [
+    (b"", EmptyFile),
+    (b"MZ\x90\x00" + b"\0" * 100, UnsupportedType),
+    (PDF + b"y" * 6000, FileTooLarge),
+    (PDF, None),  # not refused, but dropped (a later check refused the request)
+])
+def test_a_refused_or_dropped_push_leaves_nothing_behind(tmp_path, data, refusal):
+    store = LocalBlobStore(tmp_path)
+    writer = store.writer(max_bytes=10_000)
+    if refusal is None:
+        writer.write(data)
+        writer.discard()
+    else:
+        with pytest.raises(refusal):
+            for chunk in chunks(data):
+                writer.write(chunk)
+            writer.staged()
+    assert stored_files(store) == []
