@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from engine.text import unsafe_characters
+from engine.timezone import now_local
 
 #: Birth-registration province codes of the 63 pre-2025 provinces (unchanged by mergers).
 _PROVINCE_CODES_TEXT = (
@@ -84,7 +85,7 @@ def check_citizen_id(raw: str, *, birth_date: date | None = None, sex: str | Non
     century = 1900 + 100 * (digit // 2)
     year = century + int(number[4:6])
     is_female = digit % 2 == 1
-    today = today or date.today()
+    today = today or now_local().date()  # the law's date, whatever the server's zone
     if year > today.year:
         warnings.append(f"năm sinh mã hóa ({year}) ở tương lai")
     if birth_date is not None and birth_date.year != year:

@@ -4,17 +4,18 @@ them, the rest of the service answering meanwhile, closed periods from the cache
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from engine.timezone import now_local
 from service.api import reports
 from service.report_gate import ReportGate, concurrency_from_env, open_max_age_from_env
 
 from .conftest import login
 from .test_api_dossier_flow import receive
 
-TODAY = datetime.now(UTC).date()
+TODAY = now_local().date()  # the law's date: UTC's is a day behind from 17:00 UTC
 OPEN = {"from": TODAY.replace(month=1, day=1).isoformat(), "to": TODAY.isoformat()}
 CLOSED = {"from": "2025-01-01", "to": "2025-12-31"}
 WAIT = 30  # seconds: only a hang would reach it

@@ -16,7 +16,7 @@ from engine.reports.figures import By, figures
 from engine.reports.period import Period
 from engine.samples import DEPT, received
 from engine.samples import local as at
-from engine.timezone import VN_TZ
+from engine.timezone import VN_TZ, now_local
 
 MARCH = Period(date(2026, 3, 1), date(2026, 3, 31))
 
@@ -106,7 +106,7 @@ def test_a_calendar_edit_recomputes_a_closed_period(dataset):
 
 
 def test_open_periods_and_directory_groupings_are_never_cached(dataset):
-    today = datetime.now(UTC).date()
+    today = now_local().date()  # the law's date, not UTC's (they differ 17:00–24:00 UTC)
     running = Counted(dataset, Period(date(today.year, 1, 1), today))
     running.served()
     assert running.served()[1] is False and running.calls == 2
@@ -126,7 +126,7 @@ def test_the_version_is_read_before_computing_so_a_change_meanwhile_is_not_hidde
 
 
 def test_an_open_period_is_served_again_within_its_maximum_age_then_recomputed(dataset):
-    today = datetime.now(UTC).date()
+    today = now_local().date()  # the law's date, not UTC's (they differ 17:00–24:00 UTC)
     month = Period(today.replace(day=1), today)
     minute = timedelta(seconds=60)
     key = cache.key_for("figures", month, "", cache.params(by=By.AGENCY), now=now(),
