@@ -55,6 +55,8 @@ from datetime import date, datetime  # noqa: E402
 
 import httpx  # noqa: E402
 
+from engine.timezone import VN_TZ  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/motcua_load"
 PASSWORD = "motcua-load"  # the demo users' password in a generated database
 EXAMPLE = json.loads((ROOT / "examples" / "receive.json").read_text(encoding="utf-8"))
@@ -284,7 +286,7 @@ async def drive(base: str, password: str, concurrency: int, duration: float, war
             raise SystemExit("no generated dossier of the officer's agency to read")
         rng = random.Random(seed)
         ctx = Context(http, tokens, codes, [(c, lookup_secret(c)) for c in codes], rng,
-                      datetime.now().astimezone().date())
+                      datetime.now(VN_TZ).date())  # the law's today, as the server's
         if warmup:
             await asyncio.gather(*(worker(ctx, None, time.perf_counter() + warmup,
                                           random.Random(seed + 100 + n))

@@ -13,6 +13,7 @@ from engine.lifecycle import allowed_actions, documents_of, events_of, steps_of
 from engine.lifecycle.inputs import Actor
 from engine.lifecycle.models import Dossier, DossierEvent, DossierStep, IssuedDocument
 from engine.lifecycle.states import Channel, ReturnMethod, State
+from engine.procedures import ProcedureSpec
 from engine.timezone import to_local
 from engine.users import User
 from service.api.schemas.common import Limit
@@ -145,7 +146,9 @@ def names_of(session: Session, dossier: Dossier,
 
 def detail_fields(session: Session, dossier: Dossier, actor: Actor | None = None, *,
                   with_people: bool = False, events: list[DossierEvent] | None = None,
-                  documents: list[IssuedDocument] | None = None) -> dict[str, object]:
+                  documents: list[IssuedDocument] | None = None,
+                  steps: list[DossierStep] | None = None,
+                  spec: ProcedureSpec | None = None) -> dict[str, object]:
     """The fields of :class:`DossierDetail` (the actions: any role's, or with ``actor`` only
     the actor's — the caller's own view, without reading the procedure version twice), for
     the shapes that extend it (the caller's own view, an action's answer). ``with_people``:
@@ -153,17 +156,18 @@ def detail_fields(session: Session, dossier: Dossier, actor: Actor | None = None
     event's actor, each step's assignee), read with the agencies' names. ``events`` and
     ``documents``: the dossier's whole journal and forms when the caller holds them already
     (a dossier received in this request: its one event and the forms it issued), so that they
-    are not read back."""
+    are not read back; likewise ``steps`` (its hand-off rows) and ``spec`` (its procedure
+    version, which the actions come from)."""
     events = [event_json(e) for e in (events_of(session, dossier) if events is None
                                       else events)]
-    steps = [step_json(s) for s in steps_of(session, dossier)]
+    steps = [step_json(s) for s in (steps_of(session, dossier) if steps is None else steps)]
     usernames = [dossier.assignee, *(e.actor.id for e in events),
                  *(s.assignee for s in steps)] if with_people else []
     agencies, people = names_of(session, dossier, usernames)
     fields: dict[str, object] = dict(
         **summary_fields(dossier),
         agency_names=agencies,
-        allowed_actions=allowed_actions(session, dossier, actor),
+        allowed_actions=allowed_actions(session, dossier, actor, spec=spec),
         events=events,
         steps=steps,
         documents=[document_json(d) for d in (documents_of(session, dossier)

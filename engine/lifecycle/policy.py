@@ -195,9 +195,11 @@ def may_attach(dossier: Dossier, spec: ProcedureSpec, actor: Actor) -> bool:
     return True
 
 
-def allowed_actions(session: Session, dossier: Dossier, actor: Actor | None = None) -> list[str]:
-    """Actions possible now; with ``actor``, only those this actor may take."""
-    spec = spec_of(session, dossier)
+def allowed_actions(session: Session, dossier: Dossier, actor: Actor | None = None, *,
+                    spec: ProcedureSpec | None = None) -> list[str]:
+    """Actions possible now; with ``actor``, only those this actor may take. ``spec``: the
+    dossier's procedure version when the caller holds it (else read)."""
+    spec = spec or spec_of(session, dossier)
     if actor is None:
         return possible_actions(dossier, spec)
     return permitted_actions(dossier, spec, actor)

@@ -65,6 +65,14 @@ class ActionResult:
     documents: list[IssuedDocument] = field(default_factory=list)
     replayed: bool = False  # an idempotent repeat: nothing new was written
     due: Due | None = None  # the due date the clock projection found, with its reasons
+    #: What the action read and wrote that its answer shows again, so that the answer does
+    #: not read it back after the commit (each statement is a round trip that, under load,
+    #: waits for the worker's interpreter lock again; issue 18): the procedure version, the
+    #: calendars it checked (by agency code), and — for a dossier created by the action —
+    #: its hand-off rows (``None``: read them).
+    spec: ProcedureSpec | None = None
+    calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
+    steps: list[DossierStep] | None = None
 
     @property
     def due_explanation(self) -> dict[str, Any] | None:
@@ -153,7 +161,14 @@ def perform(session: Session, dossier: Dossier, spec: ProcedureSpec, action: Act
         idempotency.settle(session, idem, dossier_id=dossier.id, event_id=event["id"])
     data_version.note_if_backdated(session, at)  # a closed period's report may change
     after_effects.run(ctx, event)
-    return ActionResult(dossier, event, ctx.documents, due=ctx.due)
+    return ActionResult(dossier, event, ctx.documents, due=ctx.due, spec=spec,
+                        calendars=ctx.calendars, steps=_written_steps(ctx) if new else None)
+
+
+def _written_steps(ctx: ActionContext) -> list[DossierStep]:
+    """A new dossier's hand-off rows as written (every one is new: no id read back, and
+    none is needed to show them)."""
+    return [DossierStep(**hop.values, dossier_id=ctx.dossier.id) for hop in ctx.hops or ()]
 
 
 def write(ctx: ActionContext, event: dict[str, Any], *, new: bool) -> None:

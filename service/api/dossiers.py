@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, Field, field_validator, model_validator
 from sqlmodel import Session
 
 from engine import lifecycle
+from engine.calendar import WorkingCalendar
 from engine.calendar.store import load_calendar
 from engine.deadline import receipt_warning
 from engine.lifecycle import backdating, idempotency, postal, worklist
@@ -222,7 +223,7 @@ def receive(body: ReceiveIn, request: Request, response: Response, session: Sess
     return Received(code=dossier.code, secret=dossier.secret,
                     explanation=result.due_explanation,
                     office_hours_warning=receipt_warning(
-                        result.due, load_calendar(session, agency_code=dossier.receiving_agency))
+                        result.due, _calendar(session, result, dossier.receiving_agency))
                     if result.due is not None else None,
                     appointment=dossier.appointment_date.isoformat()
                     if dossier.appointment_date else None,
@@ -231,8 +232,17 @@ def receive(body: ReceiveIn, request: Request, response: Response, session: Sess
                     replayed=result.replayed,
                     # a new dossier's journal is the one event just written, and its forms
                     # those just issued: not read back (a replay reads what is stored)
-                    dossier=dossier_detail(session, dossier, **({} if result.replayed else {
-                        "events": [result.event], "documents": result.documents})))
+                    dossier=dossier_detail(session, dossier, spec=result.spec, **(
+                        {} if result.replayed else {"events": [result.event],
+                                                    "documents": result.documents,
+                                                    "steps": result.steps})))
+
+
+def _calendar(session: Session, result: lifecycle.ActionResult,
+              agency_code: str) -> WorkingCalendar:
+    """An agency's calendar: the one the action checked, else read (a replayed request)."""
+    calendar = result.calendars.get(agency_code)
+    return calendar if calendar is not None else load_calendar(session, agency_code=agency_code)
 
 
 @router.post("/refusals", status_code=201, summary="Từ chối tiếp nhận (Mẫu 03)")
@@ -412,7 +422,8 @@ def perform(code: str, action: Action, body: ActionIn, request: Request, session
         session.rollback()
         raise
     request.app.state.metrics.actions.labels(action=action.value).inc()
-    return ActionDone(**detail_fields(session, result.dossier), replayed=result.replayed,
+    return ActionDone(**detail_fields(session, result.dossier, spec=result.spec),
+                      replayed=result.replayed,
                       documents_issued=[IssuedRef(id=d.id, form=d.form, number=d.number)
                                         for d in result.documents])
 
