@@ -8,11 +8,12 @@ silently dropped the new applicant. So, after the IETF *Idempotency-Key* draft:
   ``refuse_at_reception``, ``guide``, ``act``): two users can never meet on one key;
 - the record carries the **hash of the request** (what was asked, not when): the same key with
   a different request is :class:`IdempotencyKeyReused` (422), never the old answer;
-- the record is written **first**, in the transaction of the request it answers. A concurrent
+- the record is written **first**, in the transaction of the request it answers
+  (:func:`claim_if_new`: ``INSERT … ON CONFLICT DO NOTHING``, one statement). A concurrent
   repeat therefore waits for that transaction (PostgreSQL's unique index, SQLite's write lock)
-  and then fails with :class:`IdempotencyRace`; the caller rolls back and asks again
-  (:func:`retrying`), now finding the committed record and replaying it — every repeat gets
-  the answer, none gets a 409.
+  and then finds the committed record and replays it; where a plain insert lost the race
+  (:func:`claim`) it fails with :class:`IdempotencyRace`, and the caller rolls back and asks
+  again (:func:`retrying`) — every repeat gets the answer, none gets a 409.
 
 The event's own ``idempotency_key`` column holds the scope hash (unique, hash-chained).
 """
@@ -24,9 +25,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -115,6 +119,31 @@ def claim(session: Session, idem: Idempotency) -> None:
                 key=idem.key, request_hash=idem.request_hash, created_at=datetime.now(UTC)))
     except IntegrityError as exc:
         raise IdempotencyRace(idem.key) from exc
+
+
+@cache
+def _claim_statement(dialect: str) -> Any:
+    """:func:`claim_if_new`'s statement, built once per dialect."""
+    table = IdempotencyRecord.__table__
+    insert = pg_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+    return insert.on_conflict_do_nothing(index_elements=["scope_hash"]).returning(
+        table.c.scope_hash)
+
+
+def claim_if_new(session: Session, idem: Idempotency) -> bool:
+    """Write the record unless one of this scope exists: ``True`` when this request claimed
+    the key, ``False`` when a committed record answers it (look it up with :func:`find`).
+
+    One statement for the usual, first request (a lookup first cost a round trip on every
+    keyed receipt; issue 18). A concurrent repeat still waits for the claiming transaction
+    (PostgreSQL's unique index, SQLite's write lock) and then finds its committed record."""
+    conn = session.connection()
+    with contention_as_conflict(idempotency_key=idem.key):
+        inserted = conn.execute(_claim_statement(conn.dialect.name), dict(
+            scope_hash=idem.scope_hash, username=idem.username, route=idem.route,
+            key=idem.key, request_hash=idem.request_hash,
+            created_at=datetime.now(UTC))).first()
+    return inserted is not None
 
 
 def settle(session: Session, idem: Idempotency, *, dossier_id: int | None = None,

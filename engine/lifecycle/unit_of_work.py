@@ -106,10 +106,13 @@ def replay_or_claim(session: Session,
                     idem: idempotency.Idempotency | None) -> ActionResult | None:
     """The first result of a request repeated with its key; otherwise claim the key (first in
     the transaction, before any row lock), so that a concurrent repeat waits for this attempt's
-    commit and then replays it instead of failing on the lock (409)."""
+    commit and then replays it instead of failing on the lock (409). The claim is tried
+    first: one statement for a new request, a lookup only for a repeat."""
+    if idem is None or idempotency.claim_if_new(session, idem):
+        return None
     previous = replayed(session, idem)
-    if previous is None and idem:
-        idempotency.claim(session, idem)
+    if previous is None:  # the record was purged meanwhile: ask again from the start
+        raise idempotency.IdempotencyRace(idem.key)
     return previous
 
 
