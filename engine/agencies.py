@@ -84,18 +84,24 @@ def receives(session: Session, *, agency_code: str, procedure_code: str) -> bool
     return session.get(AgencyProcedure, (agency_code, procedure_code, "receives")) is not None
 
 
-def default_competent(session: Session, *, receiving_code: str, procedure_code: str) -> str | None:
+def default_competent(session: Session, *, receiving_code: str, procedure_code: str,
+                      hold: list[Agency] | None = None) -> str | None:
     """The competent agency a one-stop unit sends a procedure to when the clerk names none:
-    the one it serves (a commune centre → its People's Committee), else the only candidate."""
-    # Each candidate with its one-stop unit in one statement (a receipt's, not one per
-    # candidate): agencies are held weakly by the session, so each lookup was a query.
+    the one it serves (a commune centre → its People's Committee), else the only candidate.
+    ``hold``: a list the candidates' rows are added to, so that the session finds the chosen
+    one again without a query while the caller holds the list."""
+    # Each candidate's row in one statement (a receipt's, not one per candidate): agencies
+    # are held weakly by the session, so each lookup was a query.
     rows = session.exec(
-        select(AgencyProcedure.agency_code, Agency.one_stop_code)
+        select(AgencyProcedure.agency_code, Agency)
         .join(Agency, Agency.code == AgencyProcedure.agency_code, isouter=True)
         .where(AgencyProcedure.procedure_code == procedure_code,
                AgencyProcedure.relation == "competent")).all()
+    if hold is not None:
+        hold.extend(row for _, row in rows if row is not None)
     candidates = sorted(code for code, _ in rows)
-    served = sorted(code for code, one_stop in rows if one_stop == receiving_code)
+    served = sorted(code for code, row in rows
+                    if row is not None and row.one_stop_code == receiving_code)
     if served:
         return served[0]
     return candidates[0] if len(candidates) == 1 else None

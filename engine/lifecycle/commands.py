@@ -115,11 +115,12 @@ def receive(
     delivered = postal.delivered_at_receipt(postal_delivered_on, channel=channel, at=at)
     # The three points of a dossier, usually two agencies, read in one statement (held here:
     # the session keeps only weak references).
-    loaded = load_agencies(session, actor.agency, competent_agency, returning_agency)  # noqa: F841
+    loaded = load_agencies(session, actor.agency, competent_agency, returning_agency)
     receiving = agency(session, actor.agency, "cơ quan tiếp nhận")
     chosen_competent = competent_agency is not None
     competent_agency = competent_agency or default_competent(
-        session, receiving_code=receiving.code, procedure_code=procedure_code) or actor.agency
+        session, receiving_code=receiving.code, procedure_code=procedure_code,
+        hold=loaded) or actor.agency
     competent = agency(session, competent_agency, "cơ quan giải quyết")
     returning = agency(session, returning_agency or actor.agency, "nơi trả kết quả")
     # Only what the clerk chose is checked (the defaults are the tree's own). An agency this
