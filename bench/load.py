@@ -306,6 +306,7 @@ def sample_codes(database_url: str | None, base: str, password: str, limit: int 
     if database_url:
         from sqlalchemy import text
 
+        from bench.load_data import lookup_secret
         from engine.db import make_engine
 
         engine = make_engine(database_url)
@@ -314,10 +315,12 @@ def sample_codes(database_url: str | None, base: str, password: str, limit: int 
                 agency = c.execute(text("SELECT agency_code FROM app_user WHERE username = "
                                         "'officer'")).scalar_one()
                 rows = c.execute(text(
-                    "SELECT code FROM dossier WHERE competent_agency = :a ORDER BY "
+                    "SELECT code, secret FROM dossier WHERE competent_agency = :a ORDER BY "
                     + ("random()" if engine.dialect.name == "sqlite" else "md5(code)")
-                    + " LIMIT :n"), {"a": agency, "n": limit}).scalars().all()
-            return list(rows)
+                    + " LIMIT :n"), {"a": agency, "n": limit}).all()
+            # generated ones only: a dossier an earlier run received has a secret of its own,
+            # which the public lookup would rightly refuse (404) under lookup_secret(code)
+            return [code for code, secret in rows if secret == lookup_secret(code)]
         finally:
             engine.dispose()
     token = httpx.post(f"{base}/api/v1/auth/token",

@@ -4,11 +4,12 @@ its server-side session record, ``service/sessions.py``)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session, col, select
 
@@ -40,9 +41,20 @@ def check_csrf(request: Request, sent: str | None) -> None:
         raise Problem(403, "csrf", "Phiên làm việc không hợp lệ; hãy tải lại trang và thử lại.")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's database session. Opened on the event loop (no I/O: the connection is
+    taken at the first statement, in the route's thread) and closed in a worker thread only
+    when it holds a connection (returning it rolls back, a round trip): a sync generator
+    here cost two thread hops per request, each a wait for the interpreter lock under load
+    (issue 18)."""
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -32,6 +32,7 @@ from engine.settings import positive_number
 from engine.text import nfc
 from engine.timezone import now_local
 from engine.users import Role, User
+from service.answers import json_answer
 from service.api.schemas.dossiers import (
     ActionDone,
     AppointmentMoveOut,
@@ -190,9 +191,10 @@ def _checked_id(applicant: ApplicantIn) -> tuple[str | None, list[str]]:
     return checked.number, checked.warnings
 
 
-@router.post("", status_code=201, summary="Tiếp nhận hồ sơ tại quầy (Mẫu 01)")
-def receive(body: ReceiveIn, request: Request, response: Response, session: SessionDep,
-            user: CurrentUser, idempotency_key: IdempotencyKey = None) -> Received:
+@router.post("", status_code=201, summary="Tiếp nhận hồ sơ tại quầy (Mẫu 01)",
+             response_model=Received)
+def receive(body: ReceiveIn, request: Request, session: SessionDep,
+            user: CurrentUser, idempotency_key: IdempotencyKey = None) -> Response:
     _writer(user)
     applicant = body.applicant
     id_number, warnings = _checked_id(applicant)
@@ -215,27 +217,24 @@ def receive(body: ReceiveIn, request: Request, response: Response, session: Sess
 
     result = idempotency.retrying(session, receive_once)
     dossier = result.dossier
-    if result.replayed:
-        response.status_code = 200
-    response.headers["Location"] = f"/api/v1/dossiers/{dossier.code}"
     # The engine explains the due date it stored (which days were skipped), for the counter,
     # and warns — without blocking — of a receipt outside the counter's office hours.
-    return Received(code=dossier.code, secret=dossier.secret,
-                    explanation=result.due_explanation,
-                    office_hours_warning=receipt_warning(
-                        result.due, _calendar(session, result, dossier.receiving_agency))
-                    if result.due is not None else None,
-                    appointment=dossier.appointment_date.isoformat()
-                    if dossier.appointment_date else None,
-                    due=dossier.due_date.isoformat() if dossier.due_date else None,
-                    warnings=warnings + postal.receipt_warnings(dossier),
-                    replayed=result.replayed,
-                    # a new dossier's journal is the one event just written, and its forms
-                    # those just issued: not read back (a replay reads what is stored)
-                    dossier=dossier_detail(session, dossier, spec=result.spec, **(
-                        {} if result.replayed else {"events": [result.event],
-                                                    "documents": result.documents,
-                                                    "steps": result.steps})))
+    answer = Received(
+        code=dossier.code, secret=dossier.secret, explanation=result.due_explanation,
+        office_hours_warning=receipt_warning(
+            result.due, _calendar(session, result, dossier.receiving_agency))
+        if result.due is not None else None,
+        appointment=dossier.appointment_date.isoformat() if dossier.appointment_date else None,
+        due=dossier.due_date.isoformat() if dossier.due_date else None,
+        warnings=warnings + postal.receipt_warnings(dossier),
+        replayed=result.replayed,
+        # a new dossier's journal is the one event just written, its forms those just issued
+        # and its steps those just opened: not read back (a replay reads what is stored)
+        dossier=dossier_detail(session, dossier, spec=result.spec, **(
+            {} if result.replayed else {"events": [result.event], "documents": result.documents,
+                                        "steps": result.steps})))
+    return json_answer(answer, status_code=200 if result.replayed else 201,
+                       headers={"Location": f"/api/v1/dossiers/{dossier.code}"})
 
 
 def _calendar(session: Session, result: lifecycle.ActionResult,
@@ -303,7 +302,7 @@ def _decode_cursor(cursor: str) -> worklist.After:
                       errors=[{"field": "cursor", "message": "không hợp lệ"}]) from None
 
 
-@router.get("", summary="Danh sách hồ sơ theo mức độ khẩn")
+@router.get("", summary="Danh sách hồ sơ theo mức độ khẩn", response_model=QueuePage)
 def queue(
     session: SessionDep, user: CurrentUser,
     state: Annotated[list[State] | None, Query()] = None,
@@ -317,7 +316,7 @@ def queue(
     sort: Literal["urgency", "newest"] = "urgency",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> QueuePage:
+) -> Response:
     """Ordered by urgency (due date first, no due date last), then by id; cursor pagination.
     Badges count working days on each competent agency's calendar (one read per page).
     ``q``: a whole phone number or CCCD (exact), a whole dossier code, or words of the
@@ -336,12 +335,12 @@ def queue(
     badges = urgencies(session, items, today)
     specs = get_versions(session, {(d.procedure_code, d.procedure_version)
                                   for d in items if d.current_step})
-    return QueuePage(items=[QueueItem(**summary_fields(d), urgency=badges[d.code],
-                                      current_step_name=_step_name(specs, d))
-                            for d in items],
-                     next_cursor=_encode_cursor(next_after) if next_after else None,
-                     total=total.count, total_is_estimate=total.is_estimate,
-                     total_estimate=total.kind if total.is_estimate else None)
+    return json_answer(QueuePage(
+        items=[QueueItem(**summary_fields(d), urgency=badges[d.code],
+                         current_step_name=_step_name(specs, d)) for d in items],
+        next_cursor=_encode_cursor(next_after) if next_after else None,
+        total=total.count, total_is_estimate=total.is_estimate,
+        total_estimate=total.kind if total.is_estimate else None))
 
 
 def count_bound(env: Mapping[str, str] = os.environ) -> int:
@@ -371,16 +370,16 @@ def _step_name(specs: Mapping[tuple[str, date], ProcedureSpec],
         return dossier.current_step
 
 
-@router.get("/{code}", summary="Chi tiết hồ sơ")
+@router.get("/{code}", summary="Chi tiết hồ sơ", response_model=DossierView)
 def detail(code: str, request: Request, session: SessionDep,
-           user: CurrentUser) -> DossierView:
+           user: CurrentUser) -> Response:
     dossier = visible_dossier(session, user, code)
     calendar = load_calendar(session, agency_code=dossier.competent_agency)
     fields = detail_fields(session, dossier, actor_of(user),  # the caller's actions
                            with_people=True)
     view = DossierView(**fields, urgency=urgency(dossier, now_local().date(), calendar))
     journal_read(request, session, user, dossier.code, "detail")
-    return view
+    return json_answer(view)
 
 
 @router.get("/{code}/appointment-moves", summary="Các lần dời ngày hẹn do thay đổi lịch")
