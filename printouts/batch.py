@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from printouts.pool import exit_with_parent
+
 Job = tuple[str, dict[str, Any]]  # (output file name, context)
 
 _RENDERER = None
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     global _RENDERER
+    exit_with_parent(parent)  # a killed batch leaves no child waiting for ever
     from printouts.render import Renderer
 
     _RENDERER = Renderer()
@@ -66,7 +69,7 @@ def render_batch(jobs: Iterable[Job], out_dir: Path, *, workers: int | None = No
     total = size = 0
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_init_worker) as pool:
+                             initializer=_init_worker, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(_render_chunk, str(out_dir), part) for part in chunks]
         for future in as_completed(futures):
             done, written = future.result()

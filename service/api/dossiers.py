@@ -335,12 +335,14 @@ def queue(
     badges = urgencies(session, items, today)
     specs = get_versions(session, {(d.procedure_code, d.procedure_version)
                                   for d in items if d.current_step})
-    return json_answer(QueuePage(
+    answer = QueuePage(
         items=[QueueItem(**summary_fields(d), urgency=badges[d.code],
                          current_step_name=_step_name(specs, d)) for d in items],
         next_cursor=_encode_cursor(next_after) if next_after else None,
         total=total.count, total_is_estimate=total.is_estimate,
-        total_estimate=total.kind if total.is_estimate else None))
+        total_estimate=total.kind if total.is_estimate else None)
+    session.rollback()  # the read ends in this thread, not in one more hop (deps.get_session)
+    return json_answer(answer)
 
 
 def count_bound(env: Mapping[str, str] = os.environ) -> int:

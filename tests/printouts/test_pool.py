@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +58,42 @@ def test_the_setting_is_a_whole_number_and_zero_renders_in_this_process():
     assert isinstance(shared_renderer({"MOTCUA_PDF_PROCESSES": "0"}), Renderer)
     assert shared_renderer({"MOTCUA_PDF_PROCESSES": "0"}) is \
         shared_renderer({"MOTCUA_PDF_PROCESSES": "0"})
+
+
+SERVER_KILLED_WITH_CHILDREN = """
+import os, time
+from printouts.pool import RenderPool
+if __name__ == "__main__":  # the children are spawned: they import this file again
+    pool = RenderPool(1)
+    print(pool._pool().submit(os.getpid).result(), flush=True)  # started as for a PDF
+    time.sleep(600)  # killed here, as a server by kill -9
+"""
+
+
+def test_the_children_leave_when_their_server_is_killed(tmp_path):
+    """A server killed with ``kill -9`` must not leave its PDF children waiting for ever."""
+    script = tmp_path / "server.py"
+    script.write_text(SERVER_KILLED_WITH_CHILDREN, encoding="utf-8")
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).parents[2])
+    try:
+        child = int(server.stdout.readline())
+        assert _alive(child)
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(child), "the PDF child outlived its killed server"
+    finally:
+        server.kill()
+        server.wait()
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie, dead but not yet reaped by init, counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
