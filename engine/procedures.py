@@ -220,9 +220,17 @@ def get_versions(session: Session,
     if not wanted:
         return {}
     rows = session.execute(_LOADED_AT, {"codes": sorted({code for code, _ in wanted})}).all()
+    return versions_from_rows(session, wanted, rows)
+
+
+def versions_from_rows(session: Session, wanted: Iterable[tuple[str, date]],
+                       rows: Iterable[tuple[str, date, datetime]]
+                       ) -> dict[tuple[str, date], ProcedureSpec]:
+    """:func:`get_versions` from ``(code, effective_from, loaded_at)`` rows a caller read
+    itself, with other rows of its own in the same statement (the inbox does)."""
     loaded = {(code, effective_from): loaded_at for code, effective_from, loaded_at in rows}
     return {key: cached_version(session, code=key[0], effective_from=key[1],
-                                loaded_at=loaded.get(key)) for key in wanted}
+                                loaded_at=loaded.get(key)) for key in sorted(set(wanted))}
 
 
 def cached_version(session: Session, *, code: str, effective_from: date,

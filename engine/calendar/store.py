@@ -115,11 +115,17 @@ def load_calendar(session: Session, *, agency_code: str | None = None) -> Workin
     return load_calendars(session, [code])[code]
 
 
+def calendar_layers(codes: Iterable[str | None]) -> tuple[list[str], list[str]]:
+    """The agencies asked for (``''``: national) and every layer their calendars read: the
+    ``codes`` parameter of :data:`REVISION_SELECTS`."""
+    wanted = sorted({c or NATIONAL for c in codes})
+    return wanted, sorted({layer for c in wanted for layer in _layers(c)})
+
+
 def load_calendars(session: Session, codes: Iterable[str | None]) -> dict[str, WorkingCalendar]:
     """The calendars of several agencies checked with one statement (an action needs the
     competent agency's and the counters'); keys are the codes asked for (``''``: national)."""
-    wanted = sorted({c or NATIONAL for c in codes})
-    layers = sorted({layer for c in wanted for layer in _layers(c)})
+    wanted, layers = calendar_layers(codes)
     rows = session.execute(REVISION_ROWS, {"codes": layers}).all()
     return calendars_from_revision(session, wanted, rows)
 

@@ -15,7 +15,7 @@ over every one-day procedure received out of hours.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from enum import StrEnum
 
@@ -61,10 +61,13 @@ def urgency(dossier: Dossier, today: date, calendar: WorkingCalendar) -> Urgency
     return Urgency.APOLOGY_DUE if had_apology_day(started, last_apology_day) else None
 
 
-def urgencies(session: Session, dossiers: Iterable[Dossier],
-              today: date) -> dict[str, Urgency | None]:
+def urgencies(session: Session, dossiers: Iterable[Dossier], today: date,
+              calendars: Mapping[str, WorkingCalendar] | None = None
+              ) -> dict[str, Urgency | None]:
     """The badges of a page of dossiers by code, with each competent agency's calendar read
-    once (one statement for the page)."""
+    once (one statement for the page), or taken from ``calendars`` when the caller read them
+    (``engine.lifecycle.worklist.page_facts``)."""
     dossiers = list(dossiers)
-    calendars = load_calendars(session, {d.competent_agency for d in dossiers})
+    if calendars is None:
+        calendars = load_calendars(session, {d.competent_agency for d in dossiers})
     return {d.code: urgency(d, today, calendars[d.competent_agency]) for d in dossiers}

@@ -27,7 +27,7 @@ from engine.lifecycle.models import Dossier
 from engine.lifecycle.states import Action, Channel, ReturnMethod, State
 from engine.lifecycle.urgency import urgencies, urgency
 from engine.lifecycle.visibility import visible_dossier
-from engine.procedures import ProcedureSpec, get_versions
+from engine.procedures import ProcedureSpec
 from engine.settings import positive_number
 from engine.text import nfc
 from engine.timezone import now_local
@@ -329,12 +329,12 @@ def queue(
         today=today, states=tuple(s.value for s in state or ()), include_closed=include_closed,
         procedure=procedure, due_before=due_before, due_after=due_after, overdue=overdue,
         assignee=user.username if mine else None, q=q or "")
-    total = queue_total(session, user, wanted)
     after = _decode_cursor(cursor) if cursor else None
     items, next_after = worklist.page(session, user, wanted, sort=sort, after=after, limit=limit)
-    badges = urgencies(session, items, today)
-    specs = get_versions(session, {(d.procedure_code, d.procedure_version)
-                                  for d in items if d.current_step})
+    # the total, the badges' calendars and the steps' versions: one more statement
+    facts = worklist.page_facts(session, user, wanted, items, bound=count_bound())
+    total, specs = facts.total, facts.specs
+    badges = urgencies(session, items, today, facts.calendars)
     answer = QueuePage(
         items=[QueueItem(**summary_fields(d), urgency=badges[d.code],
                          current_step_name=_step_name(specs, d)) for d in items],
@@ -352,17 +352,10 @@ def count_bound(env: Mapping[str, str] = os.environ) -> int:
     return int(positive_number(env, "MOTCUA_QUEUE_COUNT_BOUND", worklist.COUNT_BOUND))
 
 
-def queue_total(session: Session, user: User, wanted: worklist.QueueFilter) -> worklist.Total:
-    """How many dossiers the queue's filters match, whatever the cursor (the inbox shows the
-    total and the page count). The one place that counts: exact up to the bound, then
-    PostgreSQL's estimate or "more than" on SQLite (``worklist.total``)."""
-    return worklist.total(session, user, wanted, bound=count_bound())
-
-
 def _step_name(specs: Mapping[tuple[str, date], ProcedureSpec],
                dossier: Dossier) -> str | None:
     """The current step's name for people, from the page's procedure versions
-    (``procedures.get_versions``: one statement per page, not one per dossier)."""
+    (``worklist.page_facts``: read with the total, not one statement per dossier)."""
     if not dossier.current_step:
         return None
     try:

@@ -124,6 +124,10 @@ def test_the_ranges_list_what_the_or_query_listed_page_by_page(session, sort):
             assert walked == expected, (name, given)
             assert len(set(walked)) == len(walked)
             assert worklist.total(session, viewer, wanted) == worklist.Total(len(expected))
+            page, _ = worklist.page(session, viewer, wanted, limit=4)
+            facts = worklist.page_facts(session, viewer, wanted, page)  # the inbox's one read
+            assert facts.total == worklist.Total(len(expected)), (name, given)
+            assert set(facts.calendars) == {d.competent_agency for d in page}
     # The premise: the clerk's two ranges overlap (received and returned at A) and both list.
     clerk = _old_query(session, VIEWERS["clerk"], worklist.QueueFilter(
         today=TODAY, include_closed=True), sort)
@@ -139,6 +143,7 @@ def test_the_total_beyond_the_bound_is_an_estimate_said_so(session):
     exact = len(_old_query(session, clerk, wanted, "newest"))
     assert worklist.total(session, clerk, wanted, bound=exact) == worklist.Total(exact)
     beyond = worklist.total(session, clerk, wanted, bound=exact - 10)
+    assert worklist.page_facts(session, clerk, wanted, [], bound=exact - 10).total == beyond
     if session.get_bind().dialect.name == "postgresql" and beyond.kind == "about":
         assert beyond.count > exact - 10  # the planner's estimate, above what we counted
     else:
