@@ -3,18 +3,24 @@ and the HTTP API so that both say the same thing. Instants are written in Vietna
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import literal
-from sqlmodel import Session, col, select
+from sqlalchemy import Text, bindparam, cast, literal_column, null, union_all
+from sqlalchemy import select as sa_select
+from sqlmodel import Session
 
 from engine.agencies import Agency
+from engine.calendar import WorkingCalendar
+from engine.calendar.store import REVISION_SELECTS, calendar_layers, calendars_from_revision
 from engine.lifecycle import allowed_actions, documents_of, events_of, steps_of
 from engine.lifecycle.inputs import Actor
 from engine.lifecycle.models import Dossier, DossierEvent, DossierStep, IssuedDocument
 from engine.lifecycle.states import Channel, ReturnMethod, State
-from engine.procedures import ProcedureSpec
-from engine.timezone import to_local
+from engine.lifecycle.urgency import urgency
+from engine.procedures import ProcedureSpec, ProcedureVersionRow, cached_version
+from engine.timezone import read_instant, to_local
 from engine.users import User
 from service.api.schemas.common import Limit
 from service.api.schemas.dossiers import (
@@ -123,32 +129,70 @@ def document_json(document: IssuedDocument) -> DocumentPublic:
         issued_by=document.issued_by, copy_of=document.copy_of)
 
 
-def names_of(session: Session, dossier: Dossier,
-             usernames: list[str | None]) -> tuple[dict[str, str], dict[str, str]]:
-    """The short names of the agencies a dossier mentions and the full names of the people
-    ``usernames`` (as ``engine.users.full_names``: a name never set is left out) in one statement:
-    the dossier page asks for both, and each statement is a round trip that, under load,
-    waits its turn for the worker's interpreter lock again (issue 18)."""
+@dataclass(frozen=True, slots=True)
+class DossierFacts:
+    """What a dossier's page names beside the dossier: the short names of its agencies, the
+    full names of the people it mentions, its procedure version and its competent agency's
+    calendar (the urgency badge)."""
+
+    agencies: dict[str, str]
+    people: dict[str, str]
+    spec: ProcedureSpec
+    calendar: WorkingCalendar
+
+
+_AGENCY, _USER = Agency.__table__, User.__table__
+_VERSION = ProcedureVersionRow.__table__
+#: One statement in the calendars' revision shape (``kind, code, n, last_id, at, text``):
+#: the revisions, then ``'a'`` agency → short name, ``'u'`` username → full name and ``'p'``
+#: the version's ``loaded_at`` and ``effective_from``.
+_FACTS = union_all(
+    *REVISION_SELECTS,
+    sa_select(literal_column("'a'"), _AGENCY.c.code, null(), null(), null(),
+              _AGENCY.c.short_name).where(_AGENCY.c.code.in_(bindparam("agencies",
+                                                                       expanding=True))),
+    sa_select(literal_column("'u'"), _USER.c.username, null(), null(), null(),
+              _USER.c.full_name).where(_USER.c.username.in_(bindparam("people",
+                                                                      expanding=True))),
+    sa_select(literal_column("'p'"), _VERSION.c.code, null(), null(), _VERSION.c.loaded_at,
+              cast(_VERSION.c.effective_from, Text))
+    .where(_VERSION.c.code == bindparam("procedure"),
+           _VERSION.c.effective_from == bindparam("effective_from")),
+)
+
+
+def dossier_facts(session: Session, dossier: Dossier,
+                  usernames: Iterable[str | None]) -> DossierFacts:
+    """:class:`DossierFacts` in one statement: the dossier page asks for all of them, and each
+    statement is a round trip that, under load, waits its turn for the worker's interpreter
+    lock again (issue 18: four statements became one). A name never set is left out of
+    ``people`` (as ``engine.users.full_names``); an agency without one shows its code."""
     codes = {dossier.receiving_agency, dossier.competent_agency, dossier.returning_agency}
-    wanted = sorted({u for u in usernames if u})
-    query = select(literal("a").label("kind"), col(Agency.code).label("key"),
-                   col(Agency.short_name).label("name")).where(
-        col(Agency.code).in_(sorted(c for c in codes if c)))
-    if wanted:
-        query = query.union_all(select(literal("u"), col(User.username), col(User.full_name))
-                                .where(col(User.username).in_(wanted)))
+    agencies, layers = calendar_layers([dossier.competent_agency])
+    rows = session.execute(_FACTS, {
+        "codes": layers, "agencies": sorted(c for c in codes if c),
+        "people": sorted({u for u in usernames if u}), "procedure": dossier.procedure_code,
+        "effective_from": dossier.procedure_version}).all()
     found: dict[str, dict[str, str]] = {"a": {}, "u": {}}
-    for kind, key, name in session.execute(query):
-        if name:
-            found[kind][key] = name
-    return {code: found["a"].get(code, code) for code in codes}, found["u"]
+    loaded_at = None
+    for row in rows:
+        if row[0] in found and row[5]:
+            found[row[0]][row[1]] = row[5]
+        elif row[0] == "p":
+            loaded_at = read_instant(row[4])
+    return DossierFacts(
+        agencies={code: found["a"].get(code, code) for code in codes}, people=found["u"],
+        spec=cached_version(session, code=dossier.procedure_code,
+                            effective_from=dossier.procedure_version, loaded_at=loaded_at),
+        calendar=calendars_from_revision(session, agencies, rows)[agencies[0]])
 
 
 def detail_fields(session: Session, dossier: Dossier, actor: Actor | None = None, *,
                   with_people: bool = False, events: list[DossierEvent] | None = None,
                   documents: list[IssuedDocument] | None = None,
                   steps: list[DossierStep] | None = None,
-                  spec: ProcedureSpec | None = None) -> dict[str, object]:
+                  spec: ProcedureSpec | None = None,
+                  today: date | None = None) -> dict[str, object]:
     """The fields of :class:`DossierDetail` (the actions: any role's, or with ``actor`` only
     the actor's — the caller's own view, without reading the procedure version twice), for
     the shapes that extend it (the caller's own view, an action's answer). ``with_people``:
@@ -157,24 +201,27 @@ def detail_fields(session: Session, dossier: Dossier, actor: Actor | None = None
     ``documents``: the dossier's whole journal and forms when the caller holds them already
     (a dossier received in this request: its one event and the forms it issued), so that they
     are not read back; likewise ``steps`` (its hand-off rows) and ``spec`` (its procedure
-    version, which the actions come from)."""
+    version, which the actions come from). ``today``: also ``urgency``, the badge of
+    :class:`DossierView`, on the competent agency's calendar read with the names."""
     events = [event_json(e) for e in (events_of(session, dossier) if events is None
                                       else events)]
     steps = [step_json(s) for s in (steps_of(session, dossier) if steps is None else steps)]
     usernames = [dossier.assignee, *(e.actor.id for e in events),
                  *(s.assignee for s in steps)] if with_people else []
-    agencies, people = names_of(session, dossier, usernames)
+    facts = dossier_facts(session, dossier, usernames)
     fields: dict[str, object] = dict(
         **summary_fields(dossier),
-        agency_names=agencies,
-        allowed_actions=allowed_actions(session, dossier, actor, spec=spec),
+        agency_names=facts.agencies,
+        allowed_actions=allowed_actions(session, dossier, actor, spec=spec or facts.spec),
         events=events,
         steps=steps,
         documents=[document_json(d) for d in (documents_of(session, dossier)
                                               if documents is None else documents)],
     )
     if with_people:
-        fields["people"] = people
+        fields["people"] = facts.people
+    if today is not None:
+        fields["urgency"] = urgency(dossier, today, facts.calendar)
     return fields
 
 

@@ -25,7 +25,7 @@ from engine.deadline import receipt_warning
 from engine.lifecycle import backdating, idempotency, postal, worklist
 from engine.lifecycle.models import Dossier
 from engine.lifecycle.states import Action, Channel, ReturnMethod, State
-from engine.lifecycle.urgency import urgencies, urgency
+from engine.lifecycle.urgency import urgencies
 from engine.lifecycle.visibility import visible_dossier
 from engine.procedures import ProcedureSpec
 from engine.settings import positive_number
@@ -369,10 +369,8 @@ def _step_name(specs: Mapping[tuple[str, date], ProcedureSpec],
 def detail(code: str, request: Request, session: SessionDep,
            user: CurrentUser) -> Response:
     dossier = visible_dossier(session, user, code)
-    calendar = load_calendar(session, agency_code=dossier.competent_agency)
-    fields = detail_fields(session, dossier, actor_of(user),  # the caller's actions
-                           with_people=True)
-    view = DossierView(**fields, urgency=urgency(dossier, now_local().date(), calendar))
+    view = DossierView(**detail_fields(session, dossier, actor_of(user),  # the caller's actions
+                                       with_people=True, today=now_local().date()))
     journal_read(request, session, user, dossier.code, "detail")
     return json_answer(view)
 
