@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import and_, func, literal
+from sqlalchemy import and_, event, func, literal
 from sqlmodel import Session, col, select
 
 from engine.db import make_engine
@@ -161,6 +161,38 @@ def test_a_planner_guess_below_the_bound_is_said_as_more_than_the_bound(session,
     monkeypatch.setattr(worklist, "planner_rows", lambda *_: 3)
     assert worklist.total(session, clerk, wanted, bound=exact - 10) == \
         worklist.Total(exact - 10, "more_than")
+
+
+def test_the_planners_estimate_is_asked_once_a_minute_for_the_same_filters(session):
+    """The estimate beyond the bound costs an ``EXPLAIN``: asked again for the same
+    statement only after ``worklist.ESTIMATE_MAX_AGE`` (PostgreSQL; SQLite never asks)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL gives an estimate")
+    _seed(session)
+    worklist._estimates.clear()  # whatever an earlier test asked on this engine
+    clerk = VIEWERS["clerk"]
+    wanted = worklist.QueueFilter(today=TODAY, include_closed=True)
+    every = worklist._merged(worklist._ranges(session, clerk, wanted, (col(Dossier.id),),
+                                              "newest", None, None))
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *_):
+        sent.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        first = worklist.planner_rows(session, every)
+        again = worklist.planner_rows(session, every)
+        assert again == first and sum("EXPLAIN" in s for s in sent) == 1
+        worklist.planner_rows(session, every, max_age=0)  # past its age: asked again
+        assert sum("EXPLAIN" in s for s in sent) == 2
+        other = worklist.QueueFilter(today=TODAY, include_closed=True, procedure="P1")
+        worklist.planner_rows(session, worklist._merged(worklist._ranges(
+            session, clerk, other, (col(Dossier.id),), "newest", None, None)))
+        assert sum("EXPLAIN" in s for s in sent) == 3  # other filters, their own estimate
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_query_orders_by_the_index_expression():
