@@ -19,6 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from engine.calendar import CalendarRangeError, national_calendar
 from engine.db import make_engine
 from engine.deadline import TimeLimit, TimeUnit, compute_due
+from engine.readjournal import journal_waits_for_disk
 from engine.settings import load_settings
 from engine.sync import outbound
 from engine.timed import events as timed_events
@@ -103,6 +104,7 @@ def create_app(database_url: str | None = None, *, scheduler: str | None = None)
     app.state.clock = utcnow  # tests replace it to move time
     app.state.limits = Limits.create(app.state.engine, clock=lambda: app.state.clock())
     app.state.session_settings = SessionSettings.from_env()
+    app.state.read_journal_sync = journal_waits_for_disk()  # docs/security.md
     app.state.report_gate = ReportGate.from_env()  # reports that do not queue (issue 18)
     # The timed-work figures are read at scrape time through the probes' engine (no pool,
     # short timeout): a slow database must not hold a scrape up.

@@ -16,7 +16,13 @@ from sqlmodel import Session
 
 from engine.lifecycle.errors import LifecycleError
 from engine.lifecycle.visibility import visible_dossier
-from engine.readjournal import ReadJournal, ReadKind, reads_of, record_read
+from engine.readjournal import (
+    ReadJournal,
+    ReadKind,
+    commit_without_waiting_for_disk,
+    reads_of,
+    record_read,
+)
 from engine.timezone import to_local
 from engine.users import Role, User, full_names
 from service.api.schemas.readjournal import ReadEntry
@@ -32,7 +38,10 @@ WHAT_LABELS = {k.value: k.label_vi for k in ReadKind}
 
 def journal_read(request: Request, session: Session, user: User, dossier_code: str,
                  what: str, document: str | None = None) -> None:
-    """Record that ``user`` read ``dossier_code`` in this request, and commit."""
+    """Record that ``user`` read ``dossier_code`` in this request, and commit (without
+    waiting for the disk unless ``MOTCUA_READ_JOURNAL_SYNC`` says so: docs/security.md)."""
+    if not request.app.state.read_journal_sync:
+        commit_without_waiting_for_disk(session)
     record_read(session, username=user.username, role=user.role,
                 agency_code=user.agency_code, dossier_code=dossier_code, what=what,
                 document=document, request_id=request_id(request),

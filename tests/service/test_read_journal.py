@@ -140,3 +140,44 @@ def test_page_of_a_dossier_out_of_scope_is_not_journaled(client, db_engine, code
     page = client.get(f"/ho-so/{code}")
     assert page.status_code == 200 and "Lịch sử truy cập" not in page.text
     assert reads(db_engine, code) == []
+
+
+def test_a_reads_entry_is_committed_without_waiting_for_the_disk_unless_asked(client, db_engine,
+                                                                              code):
+    """PostgreSQL: the read's own transaction says ``synchronous_commit TO OFF`` (the entry
+    is committed all the same); ``MOTCUA_READ_JOURNAL_SYNC=on`` keeps the wait. SQLite does
+    not wait for the disk at commit in WAL mode: nothing to say there."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *_):
+        sent.append(statement)
+
+    officer = login(client, "officer")
+    relaxes = db_engine.dialect.name == "postgresql"
+    event.listen(client.app.state.engine, "before_cursor_execute", record)
+    try:
+        for waits, expected in ((False, relaxes), (True, False)):
+            client.app.state.read_journal_sync = waits
+            sent.clear()
+            assert client.get(f"/api/v1/dossiers/{code}", headers=officer).status_code == 200
+            assert any("synchronous_commit" in s for s in sent) is expected, waits
+    finally:
+        event.remove(client.app.state.engine, "before_cursor_execute", record)
+    assert [e.what for e in reads(db_engine, code)] == ["detail", "detail"]
+
+
+@pytest.mark.parametrize("raw, waits", [("", False), ("off", False), ("0", False),
+                                        ("on", True), ("1", True)])
+def test_the_journals_disk_wait_is_a_setting(raw, waits):
+    from engine.readjournal import journal_waits_for_disk
+
+    assert journal_waits_for_disk({"MOTCUA_READ_JOURNAL_SYNC": raw}) is waits
+
+
+def test_a_bad_journal_disk_setting_stops_the_start():
+    from engine.readjournal import journal_waits_for_disk
+
+    with pytest.raises(ValueError, match="MOTCUA_READ_JOURNAL_SYNC"):
+        journal_waits_for_disk({"MOTCUA_READ_JOURNAL_SYNC": "sometimes"})
