@@ -341,7 +341,10 @@ def queue(
         next_cursor=_encode_cursor(next_after) if next_after else None,
         total=total.count, total_is_estimate=total.is_estimate,
         total_estimate=total.kind if total.is_estimate else None)
-    session.rollback()  # the read ends in this thread, not in one more hop (deps.get_session)
+    # The read ends here, in this thread, not in one more hop (deps.get_session). A commit:
+    # with nothing written it costs the database nothing, and unlike a rollback it does not
+    # expire the page's fifty rows one by one (a fifth of the route's time).
+    session.commit()
     return json_answer(answer)
 
 
