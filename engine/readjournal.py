@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Index, text
+from sqlalchemy import ColumnElement, Index, bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from engine.timezone import local_instant
@@ -58,35 +59,43 @@ class ReadJournal(SQLModel, table=True):
 def record_read(session: Session, *, username: str, role: str, agency_code: str,
                 dossier_code: str, what: str, document: str | None = None,
                 request_id: str | None = None, client_address: str | None = None,
-                at: datetime | None = None) -> ReadJournal:
-    """Add one read to ``session`` (the caller commits: a read request has nothing else to
-    commit, so it must do so explicitly). Values are cut to the columns' sizes: a long
-    client-chosen request id must not turn a read into an error."""
-    entry = ReadJournal(at=at or datetime.now(UTC), username=username[:64], role=role[:16],
-                        agency_code=agency_code[:64], dossier_code=dossier_code[:64],
-                        what=what[:32], document=document[:64] if document else None,
-                        request_id=request_id[:64] if request_id else None,
-                        client_address=client_address[:64] if client_address else None)
-    session.add(entry)
-    return entry
+                at: datetime | None = None, wait_for_disk: bool = True) -> None:
+    """Write one read in ``session``'s transaction (the caller commits: a read request has
+    nothing else to commit, so it must do so explicitly). Values are cut to the columns'
+    sizes: a long client-chosen request id must not turn a read into an error.
+
+    ``wait_for_disk=False``: on PostgreSQL the transaction's commit then returns before its
+    WAL reaches the disk (``synchronous_commit`` off for this transaction only; every other
+    keeps waiting) — the wait was a quarter of a dossier page's time under load (issue 18).
+    What it risks: a crash of the *database server* (not of MotCua: ``kill -9`` of the
+    service loses nothing committed) within about 0.6 s of the commit loses those entries,
+    never half of one and never a dossier's row. Said in the same statement as the entry
+    (:data:`_INSERT_RELAXED`): a ``SET LOCAL`` of its own was one more round trip. SQLite in
+    WAL mode does not wait for the disk at commit anyway."""
+    values = dict(at=at or datetime.now(UTC), username=username[:64], role=role[:16],
+                  agency_code=agency_code[:64], dossier_code=dossier_code[:64],
+                  what=what[:32], document=document[:64] if document else None,
+                  request_id=request_id[:64] if request_id else None,
+                  client_address=client_address[:64] if client_address else None)
+    relaxed = not wait_for_disk and session.get_bind().dialect.name == "postgresql"
+    session.execute(_INSERT_RELAXED if relaxed else _INSERT, values)
 
 
-def commit_without_waiting_for_disk(session: Session) -> None:
-    """PostgreSQL: this transaction's commit returns before its WAL reaches the disk
-    (``SET LOCAL synchronous_commit TO OFF``; other transactions keep waiting). For a read's
-    journal entry, which a read request commits on its own: the wait for the disk was a
-    quarter of a dossier page's time under load (issue 18). What it risks: a crash of the
-    *database server* (not of MotCua: ``kill -9`` of the service loses nothing committed)
-    within about 0.6 s of the commit loses those entries, never half of one and never a
-    dossier's row. SQLite in WAL mode does not wait for the disk at commit anyway."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+_TABLE = ReadJournal.__table__
+_COLUMNS = [c for c in _TABLE.c if c.name != "id"]
+_INSERT = _TABLE.insert()
+#: The entry, written only once ``set_config`` has turned this transaction's
+#: ``synchronous_commit`` off (it answers the new value, so the condition always holds).
+_INSERT_RELAXED = _TABLE.insert().from_select(
+    [c.name for c in _COLUMNS],
+    sa_select(*(bindparam(c.name, type_=c.type) for c in _COLUMNS)).where(
+        func.set_config("synchronous_commit", "off", True) == "off"))
 
 
 def journal_waits_for_disk(env: Mapping[str, str] = os.environ) -> bool:
     """``MOTCUA_READ_JOURNAL_SYNC``: ``1``/``on`` makes each read's entry wait for the disk
     at commit like any write; unset or ``0``/``off``, it does not
-    (:func:`commit_without_waiting_for_disk`). Anything else stops the start-up."""
+    (``record_read(wait_for_disk=False)``). Anything else stops the start-up."""
     raw = env.get("MOTCUA_READ_JOURNAL_SYNC", "").strip().lower()
     if raw in ("", "0", "off", "false", "no"):
         return False

@@ -19,7 +19,6 @@ from engine.lifecycle.visibility import visible_dossier
 from engine.readjournal import (
     ReadJournal,
     ReadKind,
-    commit_without_waiting_for_disk,
     reads_of,
     record_read,
 )
@@ -40,12 +39,11 @@ def journal_read(request: Request, session: Session, user: User, dossier_code: s
                  what: str, document: str | None = None) -> None:
     """Record that ``user`` read ``dossier_code`` in this request, and commit (without
     waiting for the disk unless ``MOTCUA_READ_JOURNAL_SYNC`` says so: docs/security.md)."""
-    if not request.app.state.read_journal_sync:
-        commit_without_waiting_for_disk(session)
     record_read(session, username=user.username, role=user.role,
                 agency_code=user.agency_code, dossier_code=dossier_code, what=what,
                 document=document, request_id=request_id(request),
-                client_address=client_address(request))
+                client_address=client_address(request),
+                wait_for_disk=request.app.state.read_journal_sync)
     session.commit()
 
 

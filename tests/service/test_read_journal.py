@@ -144,9 +144,9 @@ def test_page_of_a_dossier_out_of_scope_is_not_journaled(client, db_engine, code
 
 def test_a_reads_entry_is_committed_without_waiting_for_the_disk_unless_asked(client, db_engine,
                                                                               code):
-    """PostgreSQL: the read's own transaction says ``synchronous_commit TO OFF`` (the entry
-    is committed all the same); ``MOTCUA_READ_JOURNAL_SYNC=on`` keeps the wait. SQLite does
-    not wait for the disk at commit in WAL mode: nothing to say there."""
+    """PostgreSQL: the read's entry turns its own transaction's ``synchronous_commit`` off
+    (the entry is committed all the same); ``MOTCUA_READ_JOURNAL_SYNC=on`` keeps the wait.
+    SQLite does not wait for the disk at commit in WAL mode: nothing to say there."""
     from sqlalchemy import event
 
     sent: list[str] = []
@@ -162,7 +162,7 @@ def test_a_reads_entry_is_committed_without_waiting_for_the_disk_unless_asked(cl
             client.app.state.read_journal_sync = waits
             sent.clear()
             assert client.get(f"/api/v1/dossiers/{code}", headers=officer).status_code == 200
-            assert any("synchronous_commit" in s for s in sent) is expected, waits
+            assert any("set_config" in s for s in sent) is expected, waits
     finally:
         event.remove(client.app.state.engine, "before_cursor_execute", record)
     assert [e.what for e in reads(db_engine, code)] == ["detail", "detail"]
