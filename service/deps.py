@@ -117,9 +117,21 @@ def token_user(request: Request, session: Session, token: str) -> User | None:
     return _live_user(request, session, row)
 
 
-def current_user(request: Request, session: SessionDep,
-                 token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+#: The bearer token, if any (read on the event loop: no thread, no I/O). A route that
+#: authenticates inside its own worker thread takes this and calls :func:`authenticate`.
+BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def current_user(request: Request, session: SessionDep, token: BearerToken) -> User:
     """The user of a bearer token, or of the web session cookie."""
+    return authenticate(request, session, token)
+
+
+def authenticate(request: Request, session: Session, token: str | None) -> User:
+    """:func:`current_user` called by a route in its own thread. FastAPI runs every sync
+    dependency in a worker thread of its own, and under load each such hop waits for the event
+    loop and the interpreter lock: the busiest routes (issue 18) authenticate in the thread
+    that does their work, one hop per request instead of two."""
     if token:
         user = token_user(request, session, token)
     else:

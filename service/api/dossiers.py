@@ -46,7 +46,14 @@ from service.api.schemas.dossiers import (
     Received,
 )
 from service.choices import check_choices
-from service.deps import CurrentUser, SessionDep, actor_of, request_id
+from service.deps import (
+    BearerToken,
+    CurrentUser,
+    SessionDep,
+    actor_of,
+    authenticate,
+    request_id,
+)
 from service.problems import Problem
 from service.reads import journal_read
 from service.serialize import detail_fields, dossier_detail, summary_fields
@@ -194,7 +201,8 @@ def _checked_id(applicant: ApplicantIn) -> tuple[str | None, list[str]]:
 @router.post("", status_code=201, summary="Tiếp nhận hồ sơ tại quầy (Mẫu 01)",
              response_model=Received)
 def receive(body: ReceiveIn, request: Request, session: SessionDep,
-            user: CurrentUser, idempotency_key: IdempotencyKey = None) -> Response:
+            token: BearerToken, idempotency_key: IdempotencyKey = None) -> Response:
+    user = authenticate(request, session, token)  # in this thread: deps.authenticate
     _writer(user)
     applicant = body.applicant
     id_number, warnings = _checked_id(applicant)
@@ -304,7 +312,7 @@ def _decode_cursor(cursor: str) -> worklist.After:
 
 @router.get("", summary="Danh sách hồ sơ theo mức độ khẩn", response_model=QueuePage)
 def queue(
-    session: SessionDep, user: CurrentUser,
+    request: Request, session: SessionDep, token: BearerToken,
     state: Annotated[list[State] | None, Query()] = None,
     procedure: Annotated[str | None, Query(max_length=32)] = None,
     due_before: date | None = None,
@@ -324,6 +332,7 @@ def queue(
     ``sort=newest`` lists the latest entered first (the counter's search across dates).
     Each scope column is one index range (``engine.lifecycle.worklist``); ``total`` is exact
     up to ``MOTCUA_QUEUE_COUNT_BOUND``, an estimate beyond (``total_is_estimate``)."""
+    user = authenticate(request, session, token)  # in this thread: deps.authenticate
     today = now_local().date()
     wanted = worklist.QueueFilter(
         today=today, states=tuple(s.value for s in state or ()), include_closed=include_closed,
@@ -369,8 +378,10 @@ def _step_name(specs: Mapping[tuple[str, date], ProcedureSpec],
 
 
 @router.get("/{code}", summary="Chi tiết hồ sơ", response_model=DossierView)
-def detail(code: str, request: Request, session: SessionDep,
-           user: CurrentUser) -> Response:
+def detail(code: str, request: Request, session: SessionDep, token: BearerToken) -> Response:
+    """The dossier's page data; authenticated in the route's own thread
+    (``deps.authenticate``: one thread hop per request, not two)."""
+    user = authenticate(request, session, token)
     dossier = visible_dossier(session, user, code)
     view = DossierView(**detail_fields(session, dossier, actor_of(user),  # the caller's actions
                                        with_people=True, today=now_local().date()))
@@ -389,9 +400,10 @@ def appointment_moves(code: str, session: SessionDep,
 
 @router.post("/{code}/actions/{action}", summary="Thực hiện một thao tác trên hồ sơ")
 def perform(code: str, action: Action, body: ActionIn, request: Request, session: SessionDep,
-            user: CurrentUser, idempotency_key: IdempotencyKey = None) -> ActionDone:
+            token: BearerToken, idempotency_key: IdempotencyKey = None) -> ActionDone:
     """Any lifecycle action; 409 on a concurrent change or an action illegal in this state
     (the problem document names the state and the allowed actions)."""
+    user = authenticate(request, session, token)  # in this thread: deps.authenticate
     _writer(user)
     if action is Action.ATTACH:  # its event must name a stored file: only the upload route
         raise Problem(422, "use-attachments-route",
