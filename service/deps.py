@@ -107,7 +107,9 @@ def web_user(request: Request, session: Session) -> User | None:
 
 def token_user(request: Request, session: Session, token: str) -> User | None:
     """The user of a bearer token whose session (``jti``) is still live, or None."""
-    claims = read_token(request.app.state.signing_key, token)
+    claims = getattr(request.state, "token_claims", None)  # read by bearer_token, if it ran
+    if claims is None:
+        claims = read_token(request.app.state.signing_key, token)
     if claims is None:
         return None
     held = _with_user(session, claims.session_id)  # noqa: F841 (held, see there)
@@ -117,12 +119,36 @@ def token_user(request: Request, session: Session, token: str) -> User | None:
     return _live_user(request, session, row)
 
 
-#: The bearer token, if any (read on the event loop: no thread, no I/O). A route that
-#: authenticates inside its own worker thread takes this and calls :func:`authenticate`.
-BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
+def _unauthenticated() -> Problem:
+    return Problem(401, "unauthenticated", "Vui lòng đăng nhập.",
+                   headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_user(request: Request, session: SessionDep, token: BearerToken) -> User:
+async def bearer_token(request: Request,
+                       token: Annotated[str | None, Depends(oauth2_scheme)]) -> str | None:
+    """The bearer token of a route that authenticates in its own thread (:func:`authenticate`).
+    Checked here, on the event loop and before the body is validated, as far as it can be
+    without the database: no token and no session cookie, or a token not well signed or
+    expired, is a 401 at once (not a 422 about a body nobody may send). Whether the session is
+    still live is for :func:`authenticate`; the claims read here are kept for it."""
+    if token:
+        claims = read_token(request.app.state.signing_key, token)
+        if claims is None:
+            raise _unauthenticated()
+        request.state.token_claims = claims
+    elif "session" not in request.scope or not request.session.get("sid"):
+        raise _unauthenticated()
+    return token
+
+
+#: The bearer token, if any, checked as far as it can be without the database
+#: (:func:`bearer_token`). A route that authenticates inside its own worker thread takes this
+#: and calls :func:`authenticate`.
+BearerToken = Annotated[str | None, Depends(bearer_token)]
+
+
+def current_user(request: Request, session: SessionDep,
+                 token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
     """The user of a bearer token, or of the web session cookie."""
     return authenticate(request, session, token)
 
@@ -139,8 +165,7 @@ def authenticate(request: Request, session: Session, token: str | None) -> User:
         if user is not None and request.method not in SAFE_METHODS:
             check_csrf(request, request.headers.get("X-CSRF-Token"))
     if user is None:
-        raise Problem(401, "unauthenticated", "Vui lòng đăng nhập.",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise _unauthenticated()
     request.state.user = user.username
     return user
 

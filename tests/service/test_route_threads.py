@@ -97,6 +97,18 @@ def test_the_routes_that_authenticate_themselves_refuse_as_the_others_do(client,
         assert client.get("/api/v1/dossiers", headers=clerk).json()["total"] == 1
 
 
+def test_a_request_without_a_valid_token_is_refused_before_its_body_is_read(client):
+    """As with the ``CurrentUser`` dependency, a missing or forged token is a 401 even when
+    the body is nonsense: nobody unauthenticated learns what the route would refuse in it
+    (``deps.bearer_token`` checks the token on the event loop, before the body)."""
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}):
+        for response in (
+                client.post("/api/v1/dossiers", json={"nonsense": 1}, headers=headers),
+                client.post("/api/v1/dossiers/X/actions/forward", json={"at": "hôm qua"},
+                            headers=headers)):
+            assert response.status_code == 401, response.text
+
+
 def test_the_routes_still_declare_their_bearer_security_in_openapi(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path, method in (("/api/v1/dossiers", "get"), ("/api/v1/dossiers", "post"),
