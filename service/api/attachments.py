@@ -51,6 +51,7 @@ from service.problems import Problem
 from service.publicview import guarded_lookup
 from service.reads import journal_read
 from service.streaming import RECEIVE, files_config, refused
+from service.uploads import chunks
 
 router = APIRouter(tags=["attachments"])
 STAFF = "/api/v1/dossiers/{code}/attachments"
@@ -80,7 +81,7 @@ async def _stored_files(request: Request, spec: Any) -> list[journal.IncomingFil
         kind = _kind(form.get("kind"))
         component = nfc(str(form.get("component_id") or ""), strip=True) or None
         journal.component_name(spec, component)  # UnknownComponent before storing anything
-        blob = await run_in_threadpool(store.put, _chunks(upload),
+        blob = await run_in_threadpool(store.put, chunks(upload),
                                        max_bytes=settings.max_file_bytes)
         files = [journal.IncomingFile.of(blob, kind=kind, file_name=upload.filename,
                                          component_id=component)]
@@ -90,13 +91,6 @@ async def _stored_files(request: Request, spec: Any) -> list[journal.IncomingFil
         await form.close()
     request.scope[_PARSED] = files
     return files
-
-
-def _chunks(upload: UploadFile) -> Iterator[bytes]:
-    """The spooled file, a chunk at a time (never read whole)."""
-    upload.file.seek(0)
-    while chunk := upload.file.read(CHUNK):
-        yield chunk
 
 
 def _kind(raw: Any) -> AttachmentKind:
