@@ -8,8 +8,13 @@ Starts ``motcua serve`` in a subprocess on a fresh database (SQLite; PostgreSQL 
    applicant's message queued; the proof of work solved beforehand, as a browser does).
    The floor, in the same run, is what no design can avoid: the same bytes written to disk
    (with ``fsync``, as the store does) plus one ``INSERT`` per file, committed, on the same
-   database. Rounds alternate which goes first;
+   database. Rounds rotate which goes first;
    the ratio is the median of the rounds' ratios (goal >= 0.3x).
+   Beside them, in the same rounds, the **bare HTTP floor**
+   (``bench/upload_floor_server.py``): the same forms through the same server stack (uvicorn,
+   FastAPI, Starlette's multipart parser) into the disk floor's work and nothing else. It is
+   not a goal; it says how much of the distance to the disk floor the HTTP stack alone
+   takes, and how much is the submission's own work.
 2. **Memory** — the server's resident memory while a 50 MB file is uploaded (chunked, from
    a generator: the client never holds it either), sampled from ``/proc/<pid>/status`` every
    20 ms, against the idle server after a warm-up upload (goal: flat, i.e. growth far below
@@ -92,19 +97,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, files: Path) -> Iterator[tuple[str, int]]:
-    """``motcua serve`` on ``url``, one worker (its pid is the process whose memory is
-    sampled; the submissions are sent one at a time); yields (base URL, pid)."""
+def serving(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """``command`` (a server taking a free port as its last argument) started and answering
+    ``/healthz``; yields (base URL, pid), stops it after."""
     port = free_port()
-    env = {**os.environ, "MOTCUA_DATABASE_URL": url, "MOTCUA_DEMO_PASSWORD": PASSWORD,
-           "MOTCUA_FILES_DIR": str(files), "MOTCUA_FILE_MAX_MB": "60",
-           "MOTCUA_DOSSIER_FILES_MAX_MB": "200", "MOTCUA_ARGON2_PROFILE": "test",
-           "MOTCUA_POW_BITS": "4", "MOTCUA_SUBMIT_PER_ADDRESS_HOUR": "1000000",
-           "MOTCUA_SUBMIT_PER_CONTACT_DAY": "1000000"}
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
-    process = subprocess.Popen([str(Path(sys.executable).parent / "motcua"), "serve",
-                                "--no-scheduler", "--workers", "1", "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([*command, str(port)], cwd=ROOT, env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -115,13 +114,32 @@ def server(url: str, files: Path) -> Iterator[tuple[str, int]]:
                 pass
             if process.poll() is not None:
                 log.seek(0)
-                raise SystemExit("motcua serve stopped:\n" + log.read().decode()[-3000:])
+                raise SystemExit(f"{command[1]} stopped:\n" + log.read().decode()[-3000:])
             time.sleep(0.1)
         yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+def server(url: str, files: Path) -> Iterator[tuple[str, int]]:
+    """``motcua serve`` on ``url``, one worker (its pid is the process whose memory is
+    sampled; the submissions are sent one at a time); yields (base URL, pid)."""
+    env = {**os.environ, "MOTCUA_DATABASE_URL": url, "MOTCUA_DEMO_PASSWORD": PASSWORD,
+           "MOTCUA_FILES_DIR": str(files), "MOTCUA_FILE_MAX_MB": "60",
+           "MOTCUA_DOSSIER_FILES_MAX_MB": "200", "MOTCUA_ARGON2_PROFILE": "test",
+           "MOTCUA_POW_BITS": "4", "MOTCUA_SUBMIT_PER_ADDRESS_HOUR": "1000000",
+           "MOTCUA_SUBMIT_PER_CONTACT_DAY": "1000000"}
+    return serving([str(Path(sys.executable).parent / "motcua"), "serve", "--no-scheduler",
+                    "--workers", "1", "--port"], env)
+
+
+def bare_server(url: str, files: Path) -> Iterator[tuple[str, int]]:
+    """``bench/upload_floor_server.py``: the same HTTP stack with only the disk floor's work
+    behind it (the bare HTTP floor)."""
+    env = {**os.environ, "FLOOR_DATABASE_URL": url, "FLOOR_DIR": str(files)}
+    return serving([sys.executable, str(ROOT / "bench" / "upload_floor_server.py")], env)
 
 
 def login(client: httpx.Client) -> None:
@@ -159,6 +177,17 @@ def server_rate(client: httpx.Client, batches: list[list[bytes]]) -> float:
     start = time.perf_counter()
     for files, headers in zip(batches, proofs, strict=True):
         submit(client, files, headers)
+    return len(batches) / (time.perf_counter() - start)
+
+
+def bare_rate(client: httpx.Client, batches: list[list[bytes]]) -> float:
+    """The same forms posted to the bare HTTP floor (``bench/upload_floor_server.py``)."""
+    start = time.perf_counter()
+    for files in batches:
+        r = client.post("/up", data={"submission": SUBMISSION},
+                        files={f"file-{i}": (f"thanh-phan-{i}.pdf", data, "application/pdf")
+                               for i, data in zip((1, 3), files, strict=True)})
+        assert r.status_code == 200, r.text
     return len(batches) / (time.perf_counter() - start)
 
 
@@ -243,26 +272,35 @@ def run(db: str, args: argparse.Namespace) -> dict:
     with database(db, args.pg_url) as url, \
             tempfile.TemporaryDirectory(prefix="motcua-files-") as folder, \
             server(url, Path(folder) / "store") as (base, pid), \
-            httpx.Client(base_url=base, timeout=60) as client:
+            bare_server(url, Path(folder) / "bare") as (bare_base, _bare_pid), \
+            httpx.Client(base_url=base, timeout=60) as client, \
+            httpx.Client(base_url=bare_base, timeout=60) as bare:
         login(client)
         submit(client, batches[0], proof(client))  # warm-up
-        ours, floors = [], []
-        for round_no in range(args.rounds):  # which goes first alternates
-            if round_no % 2:
-                ours.append(server_rate(client, batches))
-            floors.append(floor_rate(url, Path(folder) / f"floor{round_no}", batches))
-            if not round_no % 2:
-                ours.append(server_rate(client, batches))
+        bare_rate(bare, batches[:1])
+        ours, floors, bares = [], [], []
+        for round_no in range(args.rounds):  # which goes first rotates
+            steps = [lambda: ours.append(server_rate(client, batches)),
+                     lambda n=round_no: floors.append(
+                         floor_rate(url, Path(folder) / f"floor{n}", batches)),
+                     lambda: bares.append(bare_rate(bare, batches))]
+            for step in steps[round_no % 3:] + steps[:round_no % 3]:
+                step()
         idle, peak = memory(client, pid, args.big_mb)
     paired = sorted(o / f for o, f in zip(ours, floors, strict=True))
+    to_bare = statistics.median(o / b for o, b in zip(ours, bares, strict=True))
+    bare_to_floor = statistics.median(b / f for b, f in zip(bares, floors, strict=True))
     print(f"{db}: {args.submissions} submissions x 2 x 1 MB, {args.rounds} rounds | best: "
           f"server {max(ours):.1f}/s, disk+INSERT {max(floors):.1f}/s | ratio "
           f"{statistics.median(paired):.2f}x (rounds {', '.join(f'{x:.2f}' for x in paired)}; "
-          f"goal >= 0.3x) | {args.big_mb} MB upload: RSS idle {idle / 1024:.0f} MB, peak "
-          f"{peak / 1024:.0f} MB, growth {(peak - idle) / 1024:.1f} MB (goal: flat)",
-          flush=True)
+          f"goal >= 0.3x) | bare HTTP floor {max(bares):.1f}/s: itself {bare_to_floor:.2f}x "
+          f"the disk floor, the server {to_bare:.2f}x of it | {args.big_mb} MB upload: RSS "
+          f"idle {idle / 1024:.0f} MB, peak {peak / 1024:.0f} MB, growth "
+          f"{(peak - idle) / 1024:.1f} MB (goal: flat)", flush=True)
     return {"submissions": args.submissions, "server_per_s": max(ours),
             "floor_per_s": max(floors), "rounds": paired, "ratio": statistics.median(paired),
+            "bare_http_per_s": max(bares), "bare_http_vs_floor": bare_to_floor,
+            "ratio_to_bare_http": to_bare,
             "upload_mb": args.big_mb, "rss_idle_mb": idle / 1024, "rss_peak_mb": peak / 1024,
             "rss_growth_mb": (peak - idle) / 1024}
 

@@ -118,3 +118,5 @@ def test_every_database_benchmark_reports_its_ratios_on_the_database_asked(datab
         assert all(key.startswith(db) for key in bench["ratios"]), (name, bench["ratios"])
     assert out["benchmarks"]["lifecycle"]["goals"][f"{db}_anomalies"]["value"] == 0
     assert out["benchmarks"]["outbox"]["goals"][f"{db}_duplicates"]["value"] == 0
+    uploads = out["benchmarks"]["uploads"][db]  # beside its goal, the bare HTTP floor ran
+    assert uploads["bare_http_per_s"] > 0 and uploads["ratio_to_bare_http"] > 0
