@@ -120,6 +120,16 @@ def submitted_on_phone(phone, server: str, tmp_path, name: str, mobile: str,
     return code, secret
 
 
+def test_a_same_day_limit_is_said_once(server, phone):
+    """"Trong ngày" is its own unit: not "Trong ngày (trong ngày)"."""
+    phone.goto(f"{server}/nop-ho-so")
+    phone.locator("#proc-search").press_sequentially("dang ky ket hon", delay=5)
+    expect(phone.locator("#proc-list [role=option]").first).to_contain_text("Đăng ký kết hôn")
+    phone.locator("#proc-search").press("Enter")
+    expect(phone.locator("#proc-limit")).to_have_text(
+        "Trong ngày, tính từ khi hồ sơ được tiếp nhận")
+
+
 def test_a_citizen_submits_on_a_phone_and_the_clerk_accepts_it(server, phone, page, tmp_path):
     choose_procedure(phone, server)
     expect(phone.locator("#proc-limit")).to_contain_text("03 ngày làm việc")
