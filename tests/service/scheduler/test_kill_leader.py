@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlmodel import Session
 
 from engine.db import make_engine, session_scope
@@ -173,6 +173,18 @@ class Database:
         return self.one(f"SELECT count(*) FROM sweep_run WHERE {' AND '.join(where)}",
                         holder=f"%:{pid}:%")
 
+    def hold_unjudged_dossiers(self) -> tuple[Connection, int]:
+        """A transaction holding the row locks of every dossier no sweep has marked yet (rows
+        another transaction holds are skipped), and how many it holds. The leader's next chunk
+        then waits on them when it writes its marks, uncommitted, so the kill always finds the
+        sweep cut in two. Without it the test raced the sweep: on a busy machine the leader
+        finished its last chunk while the test waited for its deliveries, and the test failed
+        ("the sweep had ended before the kill")."""
+        connection = self.engine.connect()
+        held = connection.execute(text(
+            "SELECT id FROM dossier WHERE sweep_version IS NULL FOR UPDATE SKIP LOCKED")).all()
+        return connection, len(held)
+
     def messages(self, channel: Channel, state: DeliveryState | None = None,
                  claimed_by_pid: int | None = None) -> int:
         sql = "SELECT count(*) FROM outbox_message WHERE channel = :channel"
@@ -226,6 +238,7 @@ def test_leader_killed_mid_sweep_every_message_once_and_no_duplicate_delivery(
     one = start_scheduler(schema_url, sink, tmp_path / "one.log")
     two = start_scheduler(schema_url, sink, tmp_path / "two.log")
     logs = {one.pid: tmp_path / "one.log", two.pid: tmp_path / "two.log"}
+    held: Connection | None = None
     try:
         # Both start together; whichever takes the lease first leads and sweeps at once.
         leader_pid = wait_until(lambda: next((p.pid for p in (one, two)
@@ -237,6 +250,8 @@ def test_leader_killed_mid_sweep_every_message_once_and_no_duplicate_delivery(
         wait_until(lambda: db.runs(first.pid, finished=False)
                    and db.messages(Channel.IN_APP) > 0, 120,
                    "the leader to be half-way through its sweep", (first, second))
+        held, unjudged = db.hold_unjudged_dossiers()  # its next chunk waits on these
+        assert unjudged > 0, "the sweep had judged every dossier before the test held the rest"
         with sink.lock:
             sink.frozen = True  # the receiver is briefly down: nothing answered 200 now ...
         wait_until(lambda: db.messages(Channel.WEBHOOK, DeliveryState.SENDING,
@@ -247,6 +262,8 @@ def test_leader_killed_mid_sweep_every_message_once_and_no_duplicate_delivery(
         os.kill(first.pid, signal.SIGKILL)  # ... and the leader dies, mid-sweep
         killed = time.monotonic()
         first.wait(timeout=10)
+        held.rollback()  # the killed leader's chunk is rolled back; the second may sweep
+        held.close()
         with sink.lock:
             sink.frozen = False
         assert db.runs(first.pid, finished=False) == 1, "the sweep had ended before the kill"
@@ -267,6 +284,8 @@ def test_leader_killed_mid_sweep_every_message_once_and_no_duplicate_delivery(
         assert second.wait(timeout=60) == 0, logs[second.pid].read_text()
         assert db.leader() is None  # the clean stop gave the lease up
     finally:
+        if held is not None:
+            held.close()  # rolls back: the locks must not outlive the test (the schema goes)
         for process in (one, two):
             if process.poll() is None:
                 process.kill()
