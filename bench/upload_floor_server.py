@@ -24,12 +24,27 @@ import secrets  # noqa: E402
 
 import uvicorn  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, text  # noqa: E402
 from starlette.datastructures import UploadFile  # noqa: E402
 
 from engine.settings import normalize_database_url  # noqa: E402
 
 TABLE = "bench_http_floor"
+
+
+def floor_write(engine: Engine, table: str, folder: Path, n: int, prefix: str,
+                data: bytes) -> None:
+    """The disk floor's work for one file: written and synced under a new name, then one
+    committed INSERT. Shared with ``bench/uploads.py``'s floor, so that the bare HTTP floor
+    does exactly that work and nothing else."""
+    name = f"{prefix}{n}-{secrets.token_hex(4)}"
+    with open(folder / name, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    with engine.begin() as c:
+        c.execute(text(f"INSERT INTO {table} (id, name, size) VALUES (:i, :n, :s)"),
+                  {"i": n, "n": name, "s": len(data)})
 
 
 def make_app(database_url: str, folder: Path) -> FastAPI:
@@ -54,16 +69,8 @@ def make_app(database_url: str, folder: Path) -> FastAPI:
             for value in form.values():
                 if not isinstance(value, UploadFile):
                     continue
-                data = await value.read()
                 count += 1
-                name = f"h{count}-{secrets.token_hex(4)}"
-                with open(folder / name, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                with engine.begin() as c:
-                    c.execute(text(f"INSERT INTO {TABLE} (id, name, size) VALUES "
-                                   "(:i, :n, :s)"), {"i": count, "n": name, "s": len(data)})
+                floor_write(engine, TABLE, folder, count, "h", await value.read())
         finally:
             await form.close()
         return {"stored": count}

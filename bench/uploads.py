@@ -50,6 +50,7 @@ from contextlib import contextmanager  # noqa: E402
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
+from bench.upload_floor_server import floor_write  # noqa: E402
 from engine.migrate import upgrade  # noqa: E402
 from engine.settings import normalize_database_url  # noqa: E402
 from service import pow as hashcash  # noqa: E402
@@ -204,14 +205,7 @@ def floor_rate(url: str, folder: Path, batches: list[list[bytes]]) -> float:
         for files in batches:
             for data in files:
                 n += 1
-                name = f"f{n}-{secrets.token_hex(4)}"
-                with open(folder / name, "wb") as out:
-                    out.write(data)
-                    out.flush()
-                    os.fsync(out.fileno())
-                with engine.begin() as c:
-                    c.execute(text("INSERT INTO bench_floor (id, name, size) VALUES "
-                                   "(:i, :n, :s)"), {"i": n, "n": name, "s": len(data)})
+                floor_write(engine, "bench_floor", folder, n, "f", data)
         return len(batches) / (time.perf_counter() - start)
     finally:
         with engine.begin() as c:
