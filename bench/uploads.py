@@ -46,6 +46,7 @@ import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
@@ -173,27 +174,57 @@ def submit(client: httpx.Client, files: list[bytes], headers: dict[str, str]) ->
     assert r.status_code == 201, r.text
 
 
-def server_rate(client: httpx.Client, batches: list[list[bytes]]) -> float:
+@dataclass(frozen=True)
+class Run:
+    """One side's round: submissions per second, and the CPU time (user + system) its
+    process spent per submission — what says whether a side waits (on fsync, on the
+    database) or computes, and so what a faster disk would and would not change."""
+
+    per_s: float
+    cpu_ms: float
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time that process ``pid`` has used so far (``/proc/<pid>/stat``,
+    in clock ticks: 10 ms, fine over a round of tens of submissions)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def measured(pid: int, n: int, found: list[Run]) -> Iterator[None]:
+    """Time ``n`` submissions and the CPU process ``pid`` spends on them; appends the
+    :class:`Run` to ``found``."""
+    cpu, start = cpu_seconds(pid), time.perf_counter()
+    yield
+    wall, used = time.perf_counter() - start, cpu_seconds(pid) - cpu
+    found.append(Run(n / wall, 1000 * used / n))
+
+
+def server_rate(client: httpx.Client, batches: list[list[bytes]], pid: int,
+                found: list[Run]) -> None:
     proofs = [proof(client) for _ in batches]
-    start = time.perf_counter()
-    for files, headers in zip(batches, proofs, strict=True):
-        submit(client, files, headers)
-    return len(batches) / (time.perf_counter() - start)
+    with measured(pid, len(batches), found):
+        for files, headers in zip(batches, proofs, strict=True):
+            submit(client, files, headers)
 
 
-def bare_rate(client: httpx.Client, batches: list[list[bytes]]) -> float:
+def bare_rate(client: httpx.Client, batches: list[list[bytes]], pid: int,
+              found: list[Run]) -> None:
     """The same forms posted to the bare HTTP floor (``bench/upload_floor_server.py``)."""
-    start = time.perf_counter()
-    for files in batches:
-        r = client.post("/up", data={"submission": SUBMISSION},
-                        files={f"file-{i}": (f"thanh-phan-{i}.pdf", data, "application/pdf")
-                               for i, data in zip((1, 3), files, strict=True)})
-        assert r.status_code == 200, r.text
-    return len(batches) / (time.perf_counter() - start)
+    with measured(pid, len(batches), found):
+        for files in batches:
+            r = client.post("/up", data={"submission": SUBMISSION},
+                            files={f"file-{i}": (f"thanh-phan-{i}.pdf", data,
+                                                 "application/pdf")
+                                   for i, data in zip((1, 3), files, strict=True)})
+            assert r.status_code == 200, r.text
 
 
-def floor_rate(url: str, folder: Path, batches: list[list[bytes]]) -> float:
-    """The same bytes to disk (fsync) plus one INSERT per file, committed."""
+def floor_rate(url: str, folder: Path, batches: list[list[bytes]],
+               found: list[Run]) -> None:
+    """The same bytes to disk (fsync) plus one INSERT per file, committed (in this
+    process: its CPU is this process's)."""
     engine = create_engine(normalize_database_url(url))
     with engine.begin() as c:
         c.execute(text("CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, "
@@ -201,12 +232,11 @@ def floor_rate(url: str, folder: Path, batches: list[list[bytes]]) -> float:
     folder.mkdir(parents=True, exist_ok=True)
     n = 0
     try:
-        start = time.perf_counter()
-        for files in batches:
-            for data in files:
-                n += 1
-                floor_write(engine, "bench_floor", folder, n, "f", data)
-        return len(batches) / (time.perf_counter() - start)
+        with measured(os.getpid(), len(batches), found):
+            for files in batches:
+                for data in files:
+                    n += 1
+                    floor_write(engine, "bench_floor", folder, n, "f", data)
     finally:
         with engine.begin() as c:
             c.execute(text("DROP TABLE bench_floor"))
@@ -266,35 +296,46 @@ def run(db: str, args: argparse.Namespace) -> dict:
     with database(db, args.pg_url) as url, \
             tempfile.TemporaryDirectory(prefix="motcua-files-") as folder, \
             server(url, Path(folder) / "store") as (base, pid), \
-            bare_server(url, Path(folder) / "bare") as (bare_base, _bare_pid), \
+            bare_server(url, Path(folder) / "bare") as (bare_base, bare_pid), \
             httpx.Client(base_url=base, timeout=60) as client, \
             httpx.Client(base_url=bare_base, timeout=60) as bare:
         login(client)
         submit(client, batches[0], proof(client))  # warm-up
-        bare_rate(bare, batches[:1])
-        ours, floors, bares = [], [], []
+        bare_rate(bare, batches[:1], bare_pid, [])
+        ours: list[Run] = []
+        floors: list[Run] = []
+        bares: list[Run] = []
         for round_no in range(args.rounds):  # which goes first rotates
-            steps = [lambda: ours.append(server_rate(client, batches)),
-                     lambda n=round_no: floors.append(
-                         floor_rate(url, Path(folder) / f"floor{n}", batches)),
-                     lambda: bares.append(bare_rate(bare, batches))]
+            steps = [lambda: server_rate(client, batches, pid, ours),
+                     lambda n=round_no: floor_rate(url, Path(folder) / f"floor{n}", batches,
+                                                   floors),
+                     lambda: bare_rate(bare, batches, bare_pid, bares)]
             for step in steps[round_no % 3:] + steps[:round_no % 3]:
                 step()
         idle, peak = memory(client, pid, args.big_mb)
-    paired = sorted(o / f for o, f in zip(ours, floors, strict=True))
-    to_bare = statistics.median(o / b for o, b in zip(ours, bares, strict=True))
-    bare_to_floor = statistics.median(b / f for b, f in zip(bares, floors, strict=True))
+    paired = sorted(o.per_s / f.per_s for o, f in zip(ours, floors, strict=True))
+    to_bare = statistics.median(o.per_s / b.per_s for o, b in zip(ours, bares, strict=True))
+    bare_to_floor = statistics.median(b.per_s / f.per_s
+                                      for b, f in zip(bares, floors, strict=True))
+    cpu = {side: statistics.median(r.cpu_ms for r in runs)
+           for side, runs in (("server", ours), ("bare_http", bares), ("floor", floors))}
+    best = {side: max(r.per_s for r in runs)
+            for side, runs in (("server", ours), ("bare_http", bares), ("floor", floors))}
     print(f"{db}: {args.submissions} submissions x 2 x 1 MB, {args.rounds} rounds | best: "
-          f"server {max(ours):.1f}/s, disk+INSERT {max(floors):.1f}/s | ratio "
+          f"server {best['server']:.1f}/s, disk+INSERT {best['floor']:.1f}/s | ratio "
           f"{statistics.median(paired):.2f}x (rounds {', '.join(f'{x:.2f}' for x in paired)}; "
-          f"goal >= 0.3x) | bare HTTP floor {max(bares):.1f}/s: itself {bare_to_floor:.2f}x "
-          f"the disk floor, the server {to_bare:.2f}x of it | {args.big_mb} MB upload: RSS "
+          f"goal >= 0.3x) | bare HTTP floor {best['bare_http']:.1f}/s: itself "
+          f"{bare_to_floor:.2f}x the disk floor, the server {to_bare:.2f}x of it | CPU per "
+          f"submission: server {cpu['server']:.1f} ms, bare HTTP {cpu['bare_http']:.1f} ms, "
+          f"disk floor {cpu['floor']:.1f} ms | {args.big_mb} MB upload: RSS "
           f"idle {idle / 1024:.0f} MB, peak {peak / 1024:.0f} MB, growth "
           f"{(peak - idle) / 1024:.1f} MB (goal: flat)", flush=True)
-    return {"submissions": args.submissions, "server_per_s": max(ours),
-            "floor_per_s": max(floors), "rounds": paired, "ratio": statistics.median(paired),
-            "bare_http_per_s": max(bares), "bare_http_vs_floor": bare_to_floor,
-            "ratio_to_bare_http": to_bare,
+    return {"submissions": args.submissions, "server_per_s": best["server"],
+            "floor_per_s": best["floor"], "rounds": paired,
+            "ratio": statistics.median(paired),
+            "bare_http_per_s": best["bare_http"], "bare_http_vs_floor": bare_to_floor,
+            "ratio_to_bare_http": to_bare, "server_cpu_ms": cpu["server"],
+            "bare_http_cpu_ms": cpu["bare_http"], "floor_cpu_ms": cpu["floor"],
             "upload_mb": args.big_mb, "rss_idle_mb": idle / 1024, "rss_peak_mb": peak / 1024,
             "rss_growth_mb": (peak - idle) / 1024}
 

@@ -120,3 +120,7 @@ def test_every_database_benchmark_reports_its_ratios_on_the_database_asked(datab
     assert out["benchmarks"]["outbox"]["goals"][f"{db}_duplicates"]["value"] == 0
     uploads = out["benchmarks"]["uploads"][db]  # beside its goal, the bare HTTP floor ran
     assert uploads["bare_http_per_s"] > 0 and uploads["ratio_to_bare_http"] > 0
+    # and what each side spent in CPU per submission (the server computes; the floor waits)
+    # (in 10 ms clock ticks: two quick submissions may leave the bare floor at 0)
+    assert uploads["server_cpu_ms"] > 0
+    assert uploads["bare_http_cpu_ms"] >= 0 and uploads["floor_cpu_ms"] >= 0
