@@ -116,7 +116,8 @@ def serving(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]
                 pass
             if process.poll() is not None:
                 log.seek(0)
-                raise SystemExit(f"{command[1]} stopped:\n" + log.read().decode()[-3000:])
+                name = " ".join(Path(part).name for part in command[:2])
+                raise SystemExit(f"{name} stopped:\n" + log.read().decode()[-3000:])
             time.sleep(0.1)
         yield base, process.pid
     finally:
@@ -164,13 +165,19 @@ def proof(client: httpx.Client) -> dict[str, str]:
             "X-PoW-Nonce": hashcash.solve(issued["challenge"], issued["bits"])}
 
 
+def form_files(files: list[bytes]) -> dict[str, tuple[str, bytes, str]]:
+    """The two PDFs as the form's file fields (components 1 and 3 of the procedure): the
+    same fields for the server and the bare HTTP floor."""
+    return {f"file-{i}": (f"thanh-phan-{i}.pdf", data, "application/pdf")
+            for i, data in zip((1, 3), files, strict=True)}
+
+
 def submit(client: httpx.Client, files: list[bytes], headers: dict[str, str]) -> None:
     """One online submission (``POST /api/v1/public/submissions``): the dossier in
     ``submitted``, both files streamed, hashed, sniffed, stored and named by its journal event,
     the applicant's message queued — one request, one transaction."""
     r = client.post("/api/v1/public/submissions", data={"submission": SUBMISSION},
-                    files={f"file-{i}": (f"thanh-phan-{i}.pdf", data, "application/pdf")
-                           for i, data in zip((1, 3), files, strict=True)}, headers=headers)
+                    files=form_files(files), headers=headers)
     assert r.status_code == 201, r.text
 
 
@@ -214,10 +221,7 @@ def bare_rate(client: httpx.Client, batches: list[list[bytes]], pid: int,
     """The same forms posted to the bare HTTP floor (``bench/upload_floor_server.py``)."""
     with measured(pid, len(batches), found):
         for files in batches:
-            r = client.post("/up", data={"submission": SUBMISSION},
-                            files={f"file-{i}": (f"thanh-phan-{i}.pdf", data,
-                                                 "application/pdf")
-                                   for i, data in zip((1, 3), files, strict=True)})
+            r = client.post("/up", data={"submission": SUBMISSION}, files=form_files(files))
             assert r.status_code == 200, r.text
 
 
